@@ -1,0 +1,37 @@
+# The two set-up commands: `make demo` and `make test`. Both create .venv when it is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test install dev validate bench clean
+
+$(STAMP): pyproject.toml setup.py
+	@echo "==> creating $(VENV) and installing wholesaler-leads (about 1-2 minutes the first time)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/wholesaler demo
+
+test: $(STAMP)
+	@$(BIN)/python -m pytest
+
+dev: $(STAMP)
+	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+validate: $(STAMP)
+	@$(BIN)/dagster definitions validate -m wholesaler_assets.definitions
+
+bench: $(STAMP)
+	@$(BIN)/python benchmarks/bench_ingest.py
+
+clean:
+	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

@@ -1,0 +1,4 @@
+from setuptools import setup
+
+# Thin shim: all metadata lives in pyproject.toml.
+setup()

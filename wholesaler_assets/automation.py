@@ -1,0 +1,56 @@
+"""Jobs, schedules and sensors: new landing files trigger ingestion; snapshots are taken daily."""
+
+
+import hashlib
+
+import dagster as dg
+
+from wholesaler_assets.assets.snapshots import SNAPSHOT_PARTITIONS
+from wholesaler_assets.domain.contracts import SOURCES
+from wholesaler_assets.resources import DataFolderResource
+
+DOWNSTREAM_OF_RAW = ["lead_contacts", "lead_outcomes", "comparable_sales"]
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.groups("ingestion") | dg.AssetSelection.assets(*DOWNSTREAM_OF_RAW),
+    description="Validate landing files into raw tables, then rebuild the lead tables and comparable sales.",
+)
+
+snapshot_job = dg.define_asset_job(
+    "snapshot_job",
+    selection=dg.AssetSelection.assets("property_snapshots"),
+    partitions_def=SNAPSHOT_PARTITIONS,
+    description="Take the point-in-time property snapshot of one date.",
+)
+
+daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(
+    snapshot_job,
+    name="daily_snapshot_schedule",
+    hour_of_day=2,
+    description="Every night at 02:00 UTC, snapshot every property as of the day that just ended.",
+)
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Launches ingestion of the sources whose landing folder holds new files.",
+)
+def landing_file_sensor(context: dg.SensorEvaluationContext, data_folder: DataFolderResource):
+    """Ask for an ingestion run when files wait in landing/<source>/."""
+    layout = data_folder.layout()
+    waiting = {source: layout.pending_files(source) for source in SOURCES}
+    waiting = {source: files for source, files in waiting.items() if files}
+    if not waiting:
+        return dg.SkipReason(f"no files waiting under {layout.landing}")
+    # The run key names the exact files (and their sizes and times), so the same files never
+    # launch two runs, while a file dropped again later does.
+    signature = "|".join(f"{p.parent.name}/{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                         for files in waiting.values() for p in files)
+    run_key = hashlib.sha256(signature.encode()).hexdigest()[:16]
+    selection = [dg.AssetKey(f"raw_{s}") for s in waiting] + [dg.AssetKey(k) for k in DOWNSTREAM_OF_RAW]
+    context.log.info(f"files waiting: { {s: len(f) for s, f in waiting.items()} }")
+    return dg.RunRequest(run_key=run_key, asset_selection=selection,
+                         tags={"wholesaler/sources": ",".join(sorted(waiting))})

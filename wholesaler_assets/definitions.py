@@ -1,0 +1,40 @@
+"""The embedded default profile: DuckDB warehouse and files under ./data, no server to start.
+
+This is the only place that lists assets, checks, jobs, schedules, sensors and resources;
+`definitions_production.py` reuses `build_definitions` with PostgreSQL resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from wholesaler_assets.assets.ingestion import raw_assets
+from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
+from wholesaler_assets.automation import daily_snapshot_schedule, ingest_job, landing_file_sensor, snapshot_job
+from wholesaler_assets.resources import DataFolderResource, DatasetResource, WarehouseResource
+
+
+def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
+    """All of the platform's definitions, bound to one set of resources."""
+    return dg.Definitions(
+        assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales],
+        jobs=[ingest_job, snapshot_job],
+        schedules=[daily_snapshot_schedule],
+        sensors=[landing_file_sensor],
+        resources=dict(resources),
+    )
+
+
+def embedded_resources(data_root: str = "data", dataset_spec: str | None = None) -> dict[str, Any]:
+    """DuckDB file and data folder under the project; optionally a user's dataset spec."""
+    return {
+        "warehouse": WarehouseResource(backend="duckdb", duckdb_path=f"{data_root}/warehouse.duckdb"),
+        "data_folder": DataFolderResource(root=data_root),
+        "dataset": DatasetResource(spec_path=dataset_spec),
+    }
+
+
+defs = build_definitions(embedded_resources())

@@ -1,0 +1,92 @@
+"""Data-quality gates as plain functions: each returns whether it passed and what it found.
+
+The Dagster asset checks call these and put `details` in their metadata, so a failed gate says
+what failed, how often, and shows examples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The verdict of one gate and the figures behind it."""
+
+    passed: bool
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def unique_keys(frame: pl.DataFrame, key: Sequence[str]) -> GateResult:
+    """No two rows share a key."""
+    dupes = frame.group_by(list(key)).len().filter(pl.col("len") > 1)
+    rows = int(dupes["len"].sum()) if dupes.height else 0
+    examples = dupes.head(MAX_EXAMPLES).select(pl.concat_str(
+        [pl.col(k).cast(pl.String) for k in key], separator="/")).to_series().to_list()
+    return GateResult(
+        passed=dupes.height == 0,
+        summary=f"{dupes.height} duplicated key(s) over {rows} rows" if dupes.height else "keys are unique",
+        details={"duplicated_keys": dupes.height, "rows_with_duplicated_keys": rows,
+                 "key": ", ".join(key), "examples": examples},
+    )
+
+
+def completeness(frame: pl.DataFrame, columns: Sequence[str], min_share: float) -> GateResult:
+    """Every listed column is non-null in at least `min_share` of rows."""
+    if frame.height == 0:
+        return GateResult(False, "no rows to check", {"rows": 0})
+    present = [c for c in columns if c in frame.columns]
+    absent = [c for c in columns if c not in frame.columns]
+    shares = frame.select(pl.col(c).is_not_null().mean().alias(c) for c in present).row(0, named=True)
+    failing = {c: round(float(s), 4) for c, s in shares.items() if s < min_share}
+    failing.update({c: 0.0 for c in absent})
+    return GateResult(
+        passed=not failing,
+        summary=(f"{len(failing)} column(s) below {min_share:.0%} complete: "
+                 + ", ".join(f"{c} {s:.1%}" for c, s in failing.items())) if failing
+        else f"all {len(columns)} required columns at least {min_share:.0%} complete",
+        details={"min_share": min_share, "failing_columns": failing,
+                 "completeness": {c: round(float(s), 4) for c, s in shares.items()}},
+    )
+
+
+def nothing_after(frame: pl.DataFrame, columns: Sequence[str], cutoff: dt.date | dt.datetime,
+                  id_column: str) -> GateResult:
+    """No record in `frame` is dated after `cutoff` (point-in-time correctness)."""
+    counts: dict[str, int] = {}
+    examples: list[str] = []
+    for c in columns:
+        late = frame.filter(pl.col(c) > cutoff)
+        if late.height:
+            counts[c] = late.height
+            examples += [f"{r[id_column]}: {c}={r[c]}" for r in late.head(MAX_EXAMPLES).iter_rows(named=True)]
+    total = sum(counts.values())
+    return GateResult(
+        passed=total == 0,
+        summary=f"{total} value(s) dated after {cutoff}" if total else f"nothing dated after {cutoff}",
+        details={"cutoff": str(cutoff), "late_values_by_column": counts, "examples": examples[:MAX_EXAMPLES]},
+    )
+
+
+def row_count_change(previous: int | None, current: int, max_change_share: float) -> GateResult:
+    """The row count moved by at most `max_change_share` against the previous partition."""
+    if previous is None:
+        return GateResult(current > 0, f"first partition: {current} rows",
+                          {"previous_rows": None, "current_rows": current})
+    change = (current - previous) / previous if previous else float("inf")
+    passed = abs(change) <= max_change_share
+    return GateResult(
+        passed=passed,
+        summary=f"row count {previous} -> {current} ({change:+.1%}), "
+        f"{'within' if passed else 'outside'} the ±{max_change_share:.0%} band",
+        details={"previous_rows": previous, "current_rows": current,
+                 "change_share": round(change, 4) if previous else None, "max_change_share": max_change_share},
+    )

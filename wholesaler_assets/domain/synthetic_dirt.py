@@ -1,0 +1,174 @@
+"""Dirt and bad files for the synthetic market's landing zone.
+
+Real landing zones are dirty, so `write_market` dirties what it writes (the ground truth stays clean):
+
+- missing: a share of the cells of every nullable, non-key column is set to null (PII included);
+- duplicates: exact copies of rows, written right after the original;
+- outliers: extreme but valid values (market_value x8, sqft x5, sale_price x6, ...), clipped to the
+  contract's range;
+- malformed: rows that break the contract: a negative amount, a category outside the allowed values,
+  a date 400+ days after `end_date` and, in CSV, text such as "n/a" in a numeric column;
+- bad files, cycling through BAD_FILE_KINDS over the sources: a file missing a required column, a
+  latin-1 CSV with a raw 0xff byte, a truncated Parquet file and an empty file.
+
+Every choice comes from a generator seeded by (seed, source), so the bytes are reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from wholesaler_assets.domain.contracts import CONTRACTS, SOURCES, SourceContract
+
+if TYPE_CHECKING:
+    from wholesaler_assets.domain.synthetic_market import MarketConfig, SyntheticMarket
+
+BAD_FILE_KINDS = ("missing-column", "non-utf8", "truncated-parquet", "empty")
+CSV_DATETIME_FORMAT, CSV_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"
+_DIRT_STREAM = 0xD127  # keeps the dirt generators apart from the market's own streams
+
+_OUTLIERS: dict[str, tuple[tuple[str, float], ...]] = {
+    "properties": (("market_value", 8.0), ("sqft", 5.0), ("lot_sqft", 20.0)),
+    "distress_events": (("tax_amount_owed", 10.0), ("default_amount", 8.0)),
+    "contacts": (("campaign_step", 8.0),),
+    "outcomes": (("purchase_price", 5.0), ("assignment_fee", 4.0)),
+    "sales": (("sale_price", 6.0), ("sqft", 5.0)),
+}
+# (column, kind, bad category): kinds are negative, category, future and text (CSV only)
+_MALFORMED: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "properties": (("market_value", "negative", ""), ("property_type", "category", "castle"),
+                   ("effective_date", "future", ""), ("sqft", "text", "n/a")),
+    "distress_events": (("tax_amount_owed", "negative", ""), ("event_type", "category", "bankruptcy"),
+                        ("event_date", "future", ""), ("tax_years_delinquent", "text", "abc")),
+    "contacts": (("campaign_step", "negative", ""), ("channel", "category", "carrier_pigeon"),
+                 ("contact_time", "future", ""), ("campaign_step", "text", "n/a")),
+    "outcomes": (("purchase_price", "negative", ""), ("outcome_type", "category", "appointment_set"),
+                 ("outcome_time", "future", ""), ("assignment_fee", "text", "abc")),
+    "sales": (("sale_price", "negative", ""), ("condition_at_sale", "category", "gutted"),
+              ("sale_date", "future", ""), ("sale_price", "text", "n/a")),
+}
+_LATIN1_NAMES = ("José Muñoz", "Renée Peña", "Begoña Ibáñez", "Raúl Núñez")
+
+
+def _rng(seed: int, source: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DIRT_STREAM, SOURCES.index(source))))
+
+
+def _rows(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+    """Sorted row numbers of a `rate` share of n rows (at least one when the rate is positive)."""
+    if n == 0 or rate <= 0:
+        return np.zeros(0, np.int64)
+    return np.sort(rng.choice(n, min(n, max(1, round(rate * n))), replace=False))
+
+
+def _mask(n: int, rows: np.ndarray) -> pl.Series:
+    mask = np.zeros(n, bool)
+    mask[rows] = True
+    return pl.Series(mask)
+
+
+def _set(df: pl.DataFrame, column: str, rows: np.ndarray, value: pl.Expr) -> pl.DataFrame:
+    return df.with_columns(pl.when(_mask(df.height, rows)).then(value).otherwise(pl.col(column)).alias(column))
+
+
+def dirty(df: pl.DataFrame, contract: SourceContract, config: MarketConfig, csv: bool) -> pl.DataFrame:
+    """The source as it lands: missing cells, outliers, malformed rows, then duplicates."""
+    dirt, rng, n = config.dirt, _rng(config.seed, contract.name), df.height
+    for spec in contract.columns:
+        if spec.nullable and spec.name not in contract.key and dirt.missing_rate > 0:
+            df = _set(df, spec.name, np.flatnonzero(rng.random(n) < dirt.missing_rate), pl.lit(None))
+    outliers = _OUTLIERS[contract.name]
+    rows = _rows(rng, n, dirt.outlier_rate)
+    for i, (column, factor) in enumerate(outliers):
+        spec = contract.column(column)
+        value = (pl.col(column) * factor).clip(spec.min_value, spec.max_value).cast(df.schema[column])
+        df = _set(df, column, rows[i :: len(outliers)], value)
+    kinds = [m for m in _MALFORMED[contract.name] if csv or m[1] != "text"]
+    rows = _rows(rng, n, dirt.malformed_rate)
+    future = config.end_date + dt.timedelta(days=400)
+    for i, (column, kind, bad) in enumerate(kinds):
+        picked, dtype = rows[i :: len(kinds)], df.schema[column]
+        if kind == "negative":
+            value = (-(pl.col(column).abs().fill_null(1_000)) - 1).cast(dtype)
+        elif kind == "category":
+            value = pl.lit(bad)
+        elif kind == "future":
+            offset = pl.Series(rng.integers(0, 365, n)).cast(pl.Int64) * 86_400_000_000
+            value = (pl.lit(dt.datetime.combine(future, dt.time(12), dt.UTC)).cast(dtype)
+                     + pl.duration(microseconds=offset)).cast(dtype)
+        else:
+            df = df.with_columns(pl.col(column).cast(pl.String))
+            value = pl.lit(bad)
+        df = _set(df, column, picked, value)
+    dups = _rows(rng, n, dirt.duplicate_rate)
+    if len(dups):  # copies sort right after their original
+        order = pl.Series(np.concatenate([np.arange(n), dups]))
+        df = pl.concat([df, df[dups.tolist()]]).with_columns(_order=order).sort("_order", maintain_order=True)
+        df = df.drop("_order")
+    return df
+
+
+def _write(df: pl.DataFrame, path: Path, csv: bool) -> None:
+    if csv:
+        df.write_csv(path, datetime_format=CSV_DATETIME_FORMAT, date_format=CSV_DATE_FORMAT)
+    else:
+        df.write_parquet(path, compression="zstd", statistics=True)
+
+
+def _bad_file(kind: str, clean: pl.DataFrame, contract: SourceContract, path_stem: Path, ext: str) -> Path:
+    sample = clean.head(200)
+    if kind == "missing-column":
+        dropped = next(c for c in contract.required_columns if c not in contract.key)
+        path = path_stem.with_name(f"{path_stem.name}.{ext}")
+        _write(sample.drop(dropped), path, ext == "csv")
+    elif kind == "non-utf8":
+        text = "owner_name" if "owner_name" in sample.columns else next(
+            c for c, t in sample.schema.items() if t == pl.String and c not in contract.key)
+        names = pl.Series([_LATIN1_NAMES[i % len(_LATIN1_NAMES)] for i in range(sample.height)])
+        body = sample.with_columns(names.alias(text)).write_csv(
+            datetime_format=CSV_DATETIME_FORMAT, date_format=CSV_DATE_FORMAT)
+        path = path_stem.with_name(f"{path_stem.name}.csv")
+        path.write_bytes(body.encode("latin-1").replace(b"\xf1", b"\xf1\xff", 1))
+    elif kind == "truncated-parquet":
+        buffer = io.BytesIO()
+        sample.write_parquet(buffer, compression="zstd", statistics=True)
+        data = buffer.getvalue()
+        path = path_stem.with_name(f"{path_stem.name}.parquet")
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path = path_stem.with_name(f"{path_stem.name}.{ext}")
+        path.write_bytes(b"")
+    return path
+
+
+def write_landing(market: SyntheticMarket, config: MarketConfig, landing_root: Path) -> dict[str, list[Path]]:
+    """Write every source in parts sorted by time column then key, dirtied, plus the bad files."""
+    csv, ext = config.file_format == "csv", config.file_format
+    written: dict[str, list[Path]] = {}
+    for name in SOURCES:
+        contract = CONTRACTS[name]
+        folder = landing_root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in [*folder.glob(f"{name}-part-*"), *folder.glob(f"{name}-bad-*")]:
+            stale.unlink()  # a rerun replaces its own files, never anything else
+        clean = market.source(name).sort(contract.time_column, *contract.key)
+        df = dirty(clean, contract, config, csv)
+        size = max(config.rows_per_file, 1)
+        written[name] = []
+        for part in range(max(1, -(-df.height // size))):
+            path = folder / f"{name}-part-{part + 1:04d}.{ext}"
+            _write(df.slice(part * size, size), path, csv)
+            written[name].append(path)
+    for i in range(config.dirt.bad_files):
+        kind, name = BAD_FILE_KINDS[i % len(BAD_FILE_KINDS)], SOURCES[i % len(SOURCES)]
+        if market.source(name).height == 0:
+            name = "properties"  # never empty
+        stem = landing_root / name / f"{name}-bad-{i + 1:02d}-{kind}"
+        written[name].append(_bad_file(kind, market.source(name), CONTRACTS[name], stem, ext))
+    return written

@@ -1,0 +1,55 @@
+"""Dagster resources: the warehouse, the data folder and the active dataset.
+
+Each is configured in `definitions.py` (embedded default) or `definitions_production.py`
+(PostgreSQL, through `EnvVar`s). Nothing here touches disk or the environment until a run uses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import dagster as dg
+
+from wholesaler_assets.domain.dataset_spec import DatasetSpec, load_dataset_spec
+from wholesaler_assets.landing import DataLayout
+from wholesaler_assets.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Warehouse tables: a DuckDB file by default, PostgreSQL in production."""
+
+    backend: Literal["duckdb", "postgres"] = "duckdb"
+    duckdb_path: str = "data/warehouse.duckdb"
+    postgres_url: str | None = None
+    postgres_schema: str = "public"
+
+    def open(self) -> WarehouseBackend:
+        if self.backend == "postgres":
+            if not self.postgres_url:
+                raise ValueError("warehouse backend 'postgres' needs postgres_url "
+                                 "(set WHOLESALER_POSTGRES_URL in the production profile)")
+            return PostgresWarehouse(self.postgres_url, self.postgres_schema)
+        return DuckDBWarehouse(self.duckdb_path)
+
+    def describe(self) -> str:
+        return f"postgres schema {self.postgres_schema}" if self.backend == "postgres" else self.duckdb_path
+
+
+class DataFolderResource(dg.ConfigurableResource):
+    """The root of landing, processed, quarantine, ground-truth and report folders."""
+
+    root: str = "data"
+
+    def layout(self) -> DataLayout:
+        return DataLayout(Path(self.root))
+
+
+class DatasetResource(dg.ConfigurableResource):
+    """Which leads the platform learns from: the landing sources, or a user's file via a spec."""
+
+    spec_path: str | None = None
+
+    def spec(self) -> DatasetSpec | None:
+        # An empty path (how the production profile says "none") means the landing sources.
+        return load_dataset_spec(self.spec_path) if self.spec_path else None
