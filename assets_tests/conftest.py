@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -26,10 +27,15 @@ class PostgresCluster:
     def url(self, database: str) -> str:
         return f"postgresql://postgres@{self.host}:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, prefix: str) -> str:
+        """A new empty database (named from `prefix`, unique in the session); returns its URL."""
+        name = f"{prefix}_{next(_database_numbers)}"
         subprocess.run([str(PG_BIN / "psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres",
                         "-c", f"create database {name}"], check=True, capture_output=True)
         return self.url(name)
+
+
+_database_numbers = itertools.count(1)
 
 
 def _free_port() -> int:
@@ -64,3 +70,19 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         subprocess.run(_as_postgres_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def data_root(tmp_path) -> Path:
+    """An empty project data folder for one test."""
+    root = tmp_path / "data"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def embedded_resources(data_root):
+    """The embedded default profile pointed at the test's data folder."""
+    from wholesaler_assets.definitions import embedded_resources as build
+
+    return build(str(data_root))

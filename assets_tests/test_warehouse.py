@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import polars as pl
 import pytest
 
 from wholesaler_assets.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
 
-_db_names = (f"wh_{i}" for i in itertools.count())
-
-
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def warehouse(request, tmp_path) -> WarehouseBackend:
     if request.param == "duckdb":
         return DuckDBWarehouse(tmp_path / "w.duckdb")
     cluster = request.getfixturevalue("postgres_cluster")
-    return PostgresWarehouse(cluster.create_database(next(_db_names)))
+    return PostgresWarehouse(cluster.create_database("warehouse"))
 
 
 FRAME = pl.DataFrame({

@@ -111,7 +111,8 @@ def _step(number: int, text: str) -> None:
 def _report_run(result) -> None:  # noqa: ANN001 - dagster's ExecuteInProcessResult
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
-            print(f"      check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} FAILED: "
+            verdict = "warning" if evaluation.severity.value == "WARN" else "FAILED"
+            print(f"      check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} {verdict}: "
                   f"{evaluation.description}")
     status = "succeeded" if result.success else "FAILED (see the run in the Dagster UI)"
     print(f"      run {result.run_id[:8]} {status}")

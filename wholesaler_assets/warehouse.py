@@ -173,6 +173,8 @@ class PostgresWarehouse(WarehouseBackend):
 
         con = dbapi.connect(self.url)
         try:
+            with con.cursor() as cur:  # unqualified names in the pipeline's SQL resolve to our schema
+                cur.execute(f"set search_path to {self.schema}, public")
             yield con
         finally:
             con.close()

@@ -57,7 +57,8 @@ _LATIN1_NAMES = ("José Muñoz", "Renée Peña", "Begoña Ibáñez", "Raúl Nú�
 
 
 def _rng(seed: int, source: str) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DIRT_STREAM, SOURCES.index(source))))
+    stream = np.random.SeedSequence(seed, spawn_key=(_DIRT_STREAM, SOURCES.index(source)))
+    return np.random.default_rng(stream)
 
 
 def _rows(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
@@ -74,15 +75,28 @@ def _mask(n: int, rows: np.ndarray) -> pl.Series:
 
 
 def _set(df: pl.DataFrame, column: str, rows: np.ndarray, value: pl.Expr) -> pl.DataFrame:
-    return df.with_columns(pl.when(_mask(df.height, rows)).then(value).otherwise(pl.col(column)).alias(column))
+    chosen = _mask(df.height, rows)
+    return df.with_columns(pl.when(chosen).then(value).otherwise(pl.col(column)).alias(column))
+
+
+def _blank_cells(df: pl.DataFrame, contract: SourceContract, rate: float,
+                 rng: np.random.Generator) -> pl.DataFrame:
+    """Null a `rate` share of the filled cells of nullable, non-key columns (at least one cell)."""
+    columns = [c.name for c in contract.columns if c.nullable and c.name not in contract.key]
+    if rate <= 0 or not columns:
+        return df
+    filled = df.select(pl.col(columns).is_not_null()).to_numpy()
+    blank = filled & (rng.random(filled.shape, dtype=np.float32) < rate)
+    if not blank.any() and filled.any():  # small files still show the problem
+        blank.flat[rng.choice(np.flatnonzero(filled))] = True
+    return df.with_columns(
+        pl.when(pl.Series(blank[:, i])).then(None).otherwise(pl.col(c)).alias(c) for i, c in enumerate(columns))
 
 
 def dirty(df: pl.DataFrame, contract: SourceContract, config: MarketConfig, csv: bool) -> pl.DataFrame:
     """The source as it lands: missing cells, outliers, malformed rows, then duplicates."""
     dirt, rng, n = config.dirt, _rng(config.seed, contract.name), df.height
-    for spec in contract.columns:
-        if spec.nullable and spec.name not in contract.key and dirt.missing_rate > 0:
-            df = _set(df, spec.name, np.flatnonzero(rng.random(n) < dirt.missing_rate), pl.lit(None))
+    df = _blank_cells(df, contract, dirt.missing_rate, rng)
     outliers = _OUTLIERS[contract.name]
     rows = _rows(rng, n, dirt.outlier_rate)
     for i, (column, factor) in enumerate(outliers):
@@ -127,12 +141,10 @@ def _bad_file(kind: str, clean: pl.DataFrame, contract: SourceContract, path_ste
         dropped = next(c for c in contract.required_columns if c not in contract.key)
         path = path_stem.with_name(f"{path_stem.name}.{ext}")
         _write(sample.drop(dropped), path, ext == "csv")
-    elif kind == "non-utf8":
-        text = "owner_name" if "owner_name" in sample.columns else next(
-            c for c, t in sample.schema.items() if t == pl.String and c not in contract.key)
-        names = pl.Series([_LATIN1_NAMES[i % len(_LATIN1_NAMES)] for i in range(sample.height)])
-        body = sample.with_columns(names.alias(text)).write_csv(
-            datetime_format=CSV_DATETIME_FORMAT, date_format=CSV_DATE_FORMAT)
+    elif kind == "non-utf8":  # a latin-1 CRM export: owner names with accents and a stray 0xff
+        names = pl.Series("owner_name", [_LATIN1_NAMES[i % len(_LATIN1_NAMES)] for i in range(sample.height)])
+        body = sample.with_columns(names).write_csv(datetime_format=CSV_DATETIME_FORMAT,
+                                                    date_format=CSV_DATE_FORMAT)
         path = path_stem.with_name(f"{path_stem.name}.csv")
         path.write_bytes(body.encode("latin-1").replace(b"\xf1", b"\xf1\xff", 1))
     elif kind == "truncated-parquet":

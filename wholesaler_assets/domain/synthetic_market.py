@@ -2,9 +2,9 @@
 
 The generator writes the five landing sources of `contracts.py` for a market of metros and ZIP codes
 (Orlando 328xx, Tampa 336xx, Atlanta 303xx, Phoenix 850xx, Dallas 752xx, Cleveland 441xx). Each ZIP
-has a price level (Cleveland ~$120k, the others ~$330-400k, +/-30% by ZIP) and an annual trend
-between -4% and +12%. Everything is drawn from `np.random.SeedSequence(seed)`: the same config
-gives the same frames and the same bytes on disk.
+has a price level (median market value: Cleveland ~$115k, Orlando/Atlanta/Dallas ~$300k, Tampa
+~$350k, Phoenix ~$390k; +/-30% by ZIP) and an annual trend between -4% and +12%. Everything is
+drawn from `np.random.SeedSequence(seed)`: the same config gives the same frames and the same bytes.
 
 - properties: versioned records. The first record of each property is effective in the year before
   `start_date`; ~35% of properties get 1-2 full later records (reassessment, sale, condition change).
@@ -22,10 +22,11 @@ gives the same frames and the same bytes on disk.
 
 ## Conversion function
 
-For each contact the state of the property AS OF the contact date is used: the latest property record
-with `effective_date <= contact date`, and the distress events with `event_date <= contact date <
-resolved_date` (open events). With `equity_share = clip(estimated_equity / market_value, -0.5, 1)`
-and `years_owned = (contact date - last_sale_date) / 365.25`:
+For each contact the state of the property AS OF the contact date (the UTC date of contact_time) is
+used: the latest property record with `effective_date <= contact date`, and the distress events with
+`event_date <= contact date < resolved_date` (open events). With
+`equity_share = clip(estimated_equity / market_value, -0.5, 1)` and
+`years_owned = (contact date - last_sale_date) / 365.25`:
 
     logit = base + sum(coefficient x feature) + u_lead,   u_lead ~ N(0, 0.25) per lead
     p_book = sigmoid(logit)
@@ -52,25 +53,26 @@ and `years_owned = (contact date - last_sale_date) / 365.25`:
 | estate x vacant | 0.5 |
 | owner occupied x equity_share >= 0.6 x years_owned >= 20 | 0.3 |
 
-Given a booking, `p_qual = sigmoid(-1.15 + 1.2 equity_share + 0.35 any_open_distress + 0.3 estate
-- 0.3 llc + u_lead)` (~50%), and given qualification `p_deal = sigmoid(-1.05 + 0.8 equity_share +
-0.3 condition_poor_or_worse + 0.3 foreclosure_active - 0.2 llc)` (~47%), so ~4-5% of contacts book
-a call and ~1% reach a contract within 30 days.
+Given a booking, `p_qual = sigmoid(-1.25 + 1.2 equity_share + 0.35 any_open_distress + 0.3 estate
+- 0.3 llc + u_lead)` (~47%), and given qualification `p_deal = sigmoid(-1.0 + 0.8 equity_share +
+0.3 condition_poor_or_worse + 0.3 foreclosure_active - 0.2 llc)` (~43%), so ~4-5% of contacts book
+a call and ~0.85% reach a contract from that booking (the 30-day deal label, which also counts
+later steps of the same lead, is ~1.3% of contacts).
 
 Draws: a lead's steps are scheduled up front; step s books with probability p_book(s); contacting
 stops after the first booking. The booking comes 0-7 days after the contact (front-loaded), the
 qualification 1-6 days after the booking, the contract 2-12 days after that. Contact times are whole
 minutes and booking times carry 1-59 seconds, so "within N days" is never a tie.
 
-Ground truth (`contact_probabilities.parquet`) is the exact probability of each label given the
-lead's schedule and latent effect, for every contact, censored or not:
+Ground truth (`contact_probabilities.parquet`) is the exact probability of each label of a contact
+at step s, "the lead has an outcome of that type with contact_time < outcome_time <= contact_time +
+N days", given the lead's schedule and latent effect, for every contact, censored or not:
 
 - `p_booked_call_7d = p_book(s)`: steps are > 7 days apart and stop after a booking.
 - `p_qualified_14d = sum over m >= s of P(no booking at s..m-1) p_book(m) p_qual(m)
-  P(t_m - t_s + booking delay + qualification delay < 14 days)`; the terms m > s are the later steps
-  of the same lead whose chain lands in this contact's window (so it is p_book x p_qual for the
-  contact that booked, and slightly more for the step before it).
-- `p_deal_30d`: the same with p_deal and the 30-day window.
+  P(t_m - t_s + booking delay + qualification delay < 14 days)`: p_book x p_qual plus the chance
+  that a later step of the same lead books and qualifies inside this contact's window.
+- `p_deal_30d`: the same with p_deal and the 30-day window (up to 3 later steps can contribute).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ import polars as pl
 from wholesaler_assets.domain.contracts import (
     CHANNELS, CONDITIONS, CONTRACTS, DISTRESS_TYPES, OUTCOME_TYPES, OWNER_TYPES, PROPERTY_TYPES,
     SALE_CONDITIONS, SOURCES, VIOLATION_TYPES)
+from wholesaler_assets.domain.synthetic_dirt import write_landing
 
 CONVERSION_FUNCTION_DOC: str = (__doc__ or "").partition("## Conversion function")[2].strip()
 
@@ -97,35 +100,30 @@ BOOKING_COEFFICIENTS: dict[str, float] = {
     "log1p_years_owned": 0.12, "condition_poor": 0.25, "condition_distressed": 0.5,
     "door_knock": 0.45, "cold_call": 0.2, "sms": 0.0, "direct_mail": -0.35, "per_step": -0.12,
     "absentee_x_tax": 0.4, "equity_x_foreclosure": 0.8, "estate_x_vacant": 0.5,
-    "occupied_high_equity_long_tenure": 0.3, "latent_sd": 0.25,
-}
+    "occupied_high_equity_long_tenure": 0.3, "latent_sd": 0.25}
 QUALIFY_COEFFICIENTS: dict[str, float] = {
-    "base": -1.15, "equity_share": 1.2, "any_distress": 0.35, "estate": 0.3, "llc": -0.3}
+    "base": -1.25, "equity_share": 1.2, "any_distress": 0.35, "estate": 0.3, "llc": -0.3}
+GROUND_TRUTH_COLUMNS = ("p_booked_call_7d", "p_qualified_14d", "p_deal_30d")
 DEAL_COEFFICIENTS: dict[str, float] = {
-    "base": -1.05, "equity_share": 0.8, "condition_poor_or_worse": 0.3, "foreclosure_active": 0.3,
-    "llc": -0.2}
+    "base": -1.0, "equity_share": 0.8, "condition_poor_or_worse": 0.3, "foreclosure_active": 0.3, "llc": -0.2}
 
 # metro: (ZIP3, area code, median value at start_date, mean annual trend, UTC offset of local time)
 _METROS: dict[str, tuple[str, str, float, float, int]] = {
     "Orlando": ("328", "407", 360_000, 0.05, 5), "Tampa": ("336", "813", 350_000, 0.04, 5),
-    "Atlanta": ("303", "404", 340_000, 0.05, 5), "Phoenix": ("850", "602", 400_000, 0.03, 7),
-    "Dallas": ("752", "214", 330_000, 0.04, 6), "Cleveland": ("441", "216", 120_000, 0.06, 5),
-}
+    "Atlanta": ("303", "404", 375_000, 0.05, 5), "Phoenix": ("850", "602", 400_000, 0.03, 7),
+    "Dallas": ("752", "214", 365_000, 0.04, 6), "Cleveland": ("441", "216", 120_000, 0.06, 5)}
 _OTHER_STATE_AREA_CODES = ("212", "312", "310", "617", "718", "917", "201", "415", "703", "646")
-_FIRST = ("Maria", "James", "Linda", "Robert", "Patricia", "John", "Barbara", "Michael", "Susan",
-          "David", "Karen", "William", "Nancy", "Richard", "Betty", "Joseph", "Dorothy", "Thomas",
-          "Sandra", "Charles", "Ashley", "Daniel", "Donna", "Carlos", "Emily", "Kevin", "Rosa",
-          "Anthony", "Gloria", "Luis", "Tamika", "Andre")
-_LAST = ("Lopez", "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-         "Rodriguez", "Martinez", "Hernandez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
-         "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark",
-         "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
-         "Torres", "Nguyen", "Hill", "Flores", "Green")
-_STREETS = ("Oak", "Maple", "Pine", "Cedar", "Elm", "Washington", "Lake", "Hill", "Park", "Main",
-            "Sunset", "Lincoln", "Jackson", "Magnolia", "Willow", "Church", "Mill", "River",
-            "Highland", "Dogwood", "Palm", "Orange", "Peachtree", "Mesa", "Cactus", "Bluebonnet",
-            "Euclid", "Lorain", "Juniper", "Hickory")
-_SUFFIXES = ("St", "Ave", "Dr", "Ln", "Rd", "Ct", "Blvd", "Way", "Pl", "Cir")
+_FIRST = tuple("Maria James Linda Robert Patricia John Barbara Michael Susan David Karen William Nancy "
+               "Richard Betty Joseph Dorothy Thomas Sandra Charles Ashley Daniel Donna Carlos Emily "
+               "Kevin Rosa Anthony Gloria Luis Tamika Andre".split())
+_LAST = tuple("Lopez Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
+              "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez "
+              "Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores "
+              "Green".split())
+_STREETS = tuple("Oak Maple Pine Cedar Elm Washington Lake Hill Park Main Sunset Lincoln Jackson Magnolia "
+                 "Willow Church Mill River Highland Dogwood Palm Orange Peachtree Mesa Cactus Bluebonnet "
+                 "Euclid Lorain Juniper Hickory".split())
+_SUFFIXES = tuple("St Ave Dr Ln Rd Ct Blvd Way Pl Cir".split())
 _LLC_SUFFIXES = ("Holdings LLC", "Properties LLC", "Capital LLC", "Investments LLC")
 
 _TYPE_P = np.array([0.70, 0.10, 0.09, 0.07, 0.04])  # PROPERTY_TYPES order
@@ -434,12 +432,17 @@ def _draw_leads(cfg: MarketConfig, rec0: pl.DataFrame, s: dict[str, np.ndarray],
     d64 = (np.datetime64("1970-01-01") + day.astype("timedelta64[D]")).astype("datetime64[M]")
     month = d64.astype(np.int64) + 1970 * 12 - month0  # months since the start month
     launch = month - (month - lst) % 3  # each list is relaunched every quarter, staggered
-    return {"pidx": pidx, "day": day, "list": lst, "launch": launch, "month0": np.array([month0])}
+    return {"pidx": pidx, "day": day, "list": lst, "launch": launch}
+
+
+def _n_launches(cfg: MarketConfig) -> int:
+    """Launch months from two months before the start month (lists are staggered) to the end month."""
+    return (cfg.end_date.year - cfg.start_date.year) * 12 + cfg.end_date.month - cfg.start_date.month + 3
 
 
 def _campaigns(cfg: MarketConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
     """Channel mix and sequence length of every (list, launch month) campaign."""
-    n_launch = (cfg.end_date.year - cfg.start_date.year) * 12 + cfg.end_date.month - cfg.start_date.month + 3
+    n_launch = _n_launches(cfg)
     mix = np.concatenate([rng.dirichlet(30 * _LIST_CHANNELS[k] + 0.05, n_launch) for k in range(len(_LISTS))])
     length = rng.integers(3, _MAX_STEPS + 1, len(mix))
     return mix, length, n_launch
@@ -456,7 +459,8 @@ def _schedule(cfg: MarketConfig, leads: dict[str, np.ndarray], zips: _Zips, s: d
     gaps = np.concatenate([np.zeros((n_leads, 1), np.int64),
                            rng.integers(8, 22, (n_leads, _MAX_STEPS - 1))], axis=1)
     day = leads["day"][:, None] + np.cumsum(gaps, axis=1)
-    channel = (rng.random((n_leads, _MAX_STEPS))[..., None] > np.cumsum(mix[campaign], axis=1)[:, None, :-1]).sum(-1)
+    cum_mix = np.cumsum(mix[campaign], axis=1)[:, None, :-1]
+    channel = (rng.random((n_leads, _MAX_STEPS))[..., None] > cum_mix).sum(-1)  # a draw from the mix
     hours = _CHANNEL_HOURS[channel]
     local_min = rng.integers(hours[..., 0] * 60, hours[..., 1] * 60)
     offset = np.array([_metro_profile(m)[4] for m in cfg.metros])[zips.metro[s["z"][leads["pidx"]]]]
@@ -465,9 +469,10 @@ def _schedule(cfg: MarketConfig, leads: dict[str, np.ndarray], zips: _Zips, s: d
     valid = step <= k[:, None]
     lead, col = np.nonzero(valid)
     cells = pl.DataFrame({"cell": lead * _MAX_STEPS + col, "lead": lead, "step": col + 1,
-                          "pidx": leads["pidx"][lead], "day": day[lead, col], "t": t_sec[lead, col],
+                          "pidx": leads["pidx"][lead], "day": t_sec[lead, col] // 86_400,  # UTC date
+                          "t": t_sec[lead, col],
                           "channel": channel[lead, col], "campaign": campaign[lead]})
-    return cells, {"valid": valid, "t": t_sec, "campaign_mix": mix}
+    return cells, {"valid": valid, "t": t_sec}
 
 
 def _as_of_features(cells: pl.DataFrame, records: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
@@ -519,17 +524,16 @@ def _delay_cdfs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Booking-delay pmf and the cdfs (in whole minutes) of booking+qualify and +deal delays."""
     book = np.exp(-np.arange(_BOOK_MAX_MIN) / 2_160.0)  # front-loaded: mean ~1.5 days
     book /= book.sum()
-    qual = np.zeros(_QUAL_MIN[1] + 1)
-    qual[_QUAL_MIN[0]:] = 1.0 / (_QUAL_MIN[1] - _QUAL_MIN[0] + 1)
-    deal = np.zeros(_DEAL_MIN[1] + 1)
-    deal[_DEAL_MIN[0]:] = 1.0 / (_DEAL_MIN[1] - _DEAL_MIN[0] + 1)
+    qual, deal = (np.where(np.arange(hi + 1) >= lo, 1.0 / (hi - lo + 1), 0.0)
+                  for lo, hi in (_QUAL_MIN, _DEAL_MIN))
 
     def convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         size = len(a) + len(b) - 1
         return np.clip(np.fft.irfft(np.fft.rfft(a, size) * np.fft.rfft(b, size), size), 0, None)
 
     bq = convolve(book, qual)
-    return book, np.cumsum(bq), np.cumsum(convolve(bq, deal))
+    cdf_bq, cdf_bqd = np.cumsum(bq), np.cumsum(convolve(bq, deal))
+    return book, cdf_bq / cdf_bq[-1], cdf_bqd / cdf_bqd[-1]
 
 
 def _window_probability(cdf: np.ndarray, gap_min: np.ndarray, window_days: int) -> np.ndarray:
@@ -538,10 +542,10 @@ def _window_probability(cdf: np.ndarray, gap_min: np.ndarray, window_days: int) 
     return np.where(slack < 0, 0.0, cdf[np.clip(slack, 0, len(cdf) - 1)])
 
 
-def _ground_truth(p: np.ndarray, q: np.ndarray, r: np.ndarray, t: np.ndarray, valid: np.ndarray,
-                  cdf_bq: np.ndarray, cdf_bqd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact P(qualified within 14 days) and P(deal within 30 days) of each (lead, step) cell."""
-    p = np.where(valid, p, 0.0)
+def _ground_truth(p: np.ndarray, q: np.ndarray, r: np.ndarray, t: np.ndarray, cdf_bq: np.ndarray,
+                  cdf_bqd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact P(qualified within 14 days) and P(deal within 30 days) of each (lead, step) cell;
+    p is 0 for steps beyond a lead's sequence."""
     qual, deal = np.zeros_like(p), np.zeros_like(p)
     survive = np.ones_like(p)  # P(no booking at steps s..m-1)
     for offset in range(4):  # a chain starting 4 steps (>= 32 days) later cannot land in 30 days
@@ -556,8 +560,10 @@ def _ground_truth(p: np.ndarray, q: np.ndarray, r: np.ndarray, t: np.ndarray, va
     return qual, deal
 
 
-def _ids(prefix: str, n: int) -> pl.Series:
-    return pl.Series(np.arange(1, n + 1)).cast(pl.String).str.zfill(8).str.replace(r"^", prefix)
+def _id(prefix: str, index: pl.Expr | None = None) -> pl.Expr:
+    """P00000001-style ids from a 0-based index column (row number by default)."""
+    index = pl.int_range(pl.len()) if index is None else index
+    return pl.format(prefix + "{}", (index + 1).cast(pl.String).str.zfill(8))
 
 
 def _utc(seconds: pl.Expr) -> pl.Expr:
@@ -577,10 +583,6 @@ def _owner_name() -> pl.Expr:
             .otherwise(pl.concat_str(pl.lit("Estate of"), first, last, separator=" ")))
 
 
-def _pid() -> pl.Expr:
-    return pl.format("P{}", (pl.col("pidx") + 1).cast(pl.String).str.zfill(8))
-
-
 def _to_contract(df: pl.DataFrame, name: str) -> pl.DataFrame:
     contract = CONTRACTS[name]
     return df.select([pl.col(c).cast(t) for c, t in contract.polars_schema.items()])
@@ -589,12 +591,13 @@ def _to_contract(df: pl.DataFrame, name: str) -> pl.DataFrame:
 def _properties_frame(records: pl.DataFrame, s: dict[str, np.ndarray], zips: _Zips,
                       cfg: MarketConfig) -> pl.DataFrame:
     pidx = records["pidx"].to_numpy()
-    address = pl.DataFrame({"no": s["street_no"][pidx], "street": s["street"][pidx], "sfx": s["suffix"][pidx]})
+    address = pl.DataFrame({"no": s["street_no"][pidx], "street": s["street"][pidx],
+                            "sfx": s["suffix"][pidx]})
     address = address.select(pl.concat_str(pl.col("no").cast(pl.String), _decode("street", _STREETS),
                                            _decode("sfx", _SUFFIXES), separator=" ")).to_series()
     metro_of_zip = [cfg.metros[m] for m in zips.metro]
     out = records.with_columns(address=address).select(
-        _pid().alias("property_id"), pl.col("eff").cast(pl.Date).alias("effective_date"),
+        _id("P", pl.col("pidx")).alias("property_id"), pl.col("eff").cast(pl.Date).alias("effective_date"),
         _decode("z", metro_of_zip).alias("metro"), _decode("z", zips.code).alias("zip_code"),
         "address", _owner_name().alias("owner_name"), _decode("ptype", PROPERTY_TYPES).alias("property_type"),
         "beds", "baths", "sqft", pl.col("lot").alias("lot_sqft"), "year_built",
@@ -614,7 +617,7 @@ def _sales_frame(records: pl.DataFrame, zips: _Zips, cfg: MarketConfig) -> pl.Da
              .sort("last_sale", "pidx"))
     metro_of_zip = [cfg.metros[m] for m in zips.metro]
     out = sales.select(
-        _ids("S", len(sales)).alias("sale_id"), _pid().alias("property_id"),
+        _id("S").alias("sale_id"), _id("P", pl.col("pidx")).alias("property_id"),
         _decode("z", metro_of_zip).alias("metro"), _decode("z", zips.code).alias("zip_code"),
         pl.col("last_sale").cast(pl.Date).alias("sale_date"), pl.col("sale_price"),
         _decode("ptype", PROPERTY_TYPES).alias("property_type"), "beds", "baths", "sqft", "year_built",
@@ -624,52 +627,35 @@ def _sales_frame(records: pl.DataFrame, zips: _Zips, cfg: MarketConfig) -> pl.Da
 
 def _events_frame(events: pl.DataFrame) -> pl.DataFrame:
     out = events.select(
-        _ids("E", len(events)).alias("event_id"), _pid().alias("property_id"),
+        _id("E").alias("event_id"), _id("P", pl.col("pidx")).alias("property_id"),
         _decode("etype", DISTRESS_TYPES).alias("event_type"), pl.col("day").cast(pl.Date).alias("event_date"),
-        pl.col("resolved").cast(pl.Date).alias("resolved_date"), pl.col("tax_amount").alias("tax_amount_owed"),
+        pl.col("resolved").cast(pl.Date).alias("resolved_date"),
+        pl.col("tax_amount").alias("tax_amount_owed"),
         pl.col("tax_years").alias("tax_years_delinquent"), "default_amount",
         pl.col("auction").cast(pl.Date).alias("auction_date"),
-        pl.when(pl.col("violation").is_not_null()).then(
-            _decode("violation", VIOLATION_TYPES).gather(pl.col("violation").fill_null(0)))
-        .alias("violation_type"))
+        _decode("violation", VIOLATION_TYPES).alias("violation_type"))  # null codes stay null
     return _to_contract(out, "distress_events")
 
 
-def generate_market(config: MarketConfig) -> SyntheticMarket:
-    """Clean, contract-conforming frames (no dirt applied)."""
-    if not 1 <= config.n_properties <= 5_000_000:
-        raise ValueError("n_properties must be between 1 and 5,000,000")
-    if config.end_date <= config.start_date + dt.timedelta(days=60):
-        raise ValueError("end_date must be more than 60 days after start_date")
-    rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(config.seed).spawn(8)]
-    start, end_cut = _days(config.start_date), (_days(config.end_date) + 1) * 86_400
-    zips = _draw_zips(config, rngs[0])
-    s = _draw_properties(config, zips, rngs[1])
-    records = _property_records(config, s, zips, rngs[2])
-    rec0 = records.unique("pidx", keep="first", maintain_order=True).sort("pidx")
-    events = _distress_events(config, rec0, s, rngs[3])
-    leads = _draw_leads(config, rec0, s, events, rngs[4])
-    cells, sched = _schedule(config, leads, zips, s, rngs[5])
-    feats = _as_of_features(cells, records, events.rename({"day": "day_right"}))
-    rng = rngs[6]
+def _outreach(cfg: MarketConfig, leads: dict[str, np.ndarray], feats: pl.DataFrame,
+              sched: dict[str, np.ndarray], rng: np.random.Generator) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Draw bookings and their chains: the contacts made (with their ground truth) and outcome rows."""
+    end_cut = (_days(cfg.end_date) + 1) * 86_400
     n_leads = len(leads["pidx"])
     latent = rng.normal(0, BOOKING_COEFFICIENTS["latent_sd"], n_leads)
-    p_cell, q_cell, r_cell = _conversion_probabilities(feats, latent[feats["lead"].to_numpy()])
     shape, flat = (n_leads, _MAX_STEPS), feats["cell"].to_numpy()
     p, q, r = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    p.flat[flat], q.flat[flat], r.flat[flat] = p_cell, q_cell, r_cell
+    p.flat[flat], q.flat[flat], r.flat[flat] = _conversion_probabilities(
+        feats, latent[feats["lead"].to_numpy()])
     valid, t = sched["valid"], sched["t"]
     book_pmf, cdf_bq, cdf_bqd = _delay_cdfs()
-    p_qual14, p_deal30 = _ground_truth(p, q, r, t, valid, cdf_bq, cdf_bqd)
-
+    p_qual14, p_deal30 = _ground_truth(p, q, r, t, cdf_bq, cdf_bqd)
     booked = valid & (rng.random(shape) < p)
-    has_booking = booked.any(axis=1)
-    booking_step = np.where(has_booking, booked.argmax(axis=1), _MAX_STEPS)
+    booking_step = np.where(booked.any(axis=1), booked.argmax(axis=1), _MAX_STEPS)
     made = valid & (np.arange(_MAX_STEPS) <= booking_step[:, None]) & (t < end_cut)
-    # outcomes: a chain per booked lead; times in seconds, each step strictly inside its window
-    lead_b = np.flatnonzero(has_booking & made[np.arange(n_leads), np.minimum(booking_step, 5)])
-    sb = booking_step[lead_b]
-    nb = len(lead_b)
+    lead_b = np.flatnonzero(booked.any(axis=1) & made[np.arange(n_leads), np.minimum(booking_step, 5)])
+    sb, nb = booking_step[lead_b], len(lead_b)
+    # times in seconds: whole-minute delays plus 1-59 s, each outcome strictly inside its window
     t_book = t[lead_b, sb] + rng.choice(_BOOK_MAX_MIN, nb, p=book_pmf) * _MIN + rng.integers(1, _MIN, nb)
     t_qual = t_book + rng.integers(_QUAL_MIN[0], _QUAL_MIN[1] + 1, nb) * _MIN
     t_deal = t_qual + rng.integers(_DEAL_MIN[0], _DEAL_MIN[1] + 1, nb) * _MIN
@@ -681,36 +667,37 @@ def generate_market(config: MarketConfig) -> SyntheticMarket:
     repairs = arv * _REPAIR_SHARE[cond] * rng.uniform(0.8, 1.2, nb)
     purchase = np.maximum(arv * rng.uniform(0.65, 0.75, nb) - repairs, 5_000).round(-2)
     fee = np.clip(arv * rng.uniform(0.03, 0.09, nb), 5_000, 40_000).round(-2)
-    chain = pl.DataFrame({
+    chains = pl.DataFrame({
         "lead": np.tile(lead_b, 3), "pidx": np.tile(leads["pidx"][lead_b], 3),
         "otype": np.repeat([0, 1, 2], nb), "t": np.concatenate([t_book, t_qual, t_deal]),
         "keep": np.concatenate([np.ones(nb, bool), is_qual, is_deal]),
         "purchase_price": np.concatenate([np.full(2 * nb, np.nan), purchase]),
         "assignment_fee": np.concatenate([np.full(2 * nb, np.nan), fee]),
     }).filter(pl.col("keep") & (pl.col("t") < end_cut)).sort("t", "lead", "otype")
-    lead_ids = _ids("L", n_leads)
-    outcomes = _to_contract(chain.select(
-        _ids("O", len(chain)).alias("outcome_id"), lead_ids.gather(chain["lead"]).alias("lead_id"),
-        _pid().alias("property_id"), _decode("otype", OUTCOME_TYPES).alias("outcome_type"),
-        _utc(pl.col("t")).alias("outcome_time"), pl.col("purchase_price").fill_nan(None),
-        pl.col("assignment_fee").fill_nan(None)), "outcomes")
+    cells = feats.with_columns(p_booked_call_7d=p.flat[flat], p_qualified_14d=p_qual14.flat[flat],
+                               p_deal_30d=p_deal30.flat[flat])
+    return cells.filter(pl.Series(made.flat[flat])).sort("t", "lead"), chains
 
-    made_cells = feats.filter(pl.Series(made.flat[flat])).sort("t", "lead")
-    phones = _phones(config, zips, s, rngs[7])
-    mc = made_cells["cell"].to_numpy()
-    contacts = made_cells.select(
-        _ids("C", len(made_cells)).alias("contact_id"), pl.lit(lead_ids).gather(pl.col("lead")).alias("lead_id"),
-        _pid().alias("property_id"), _utc(pl.col("t")).alias("contact_time"),
-        _decode("channel", CHANNELS).alias("channel"), _campaign_id(config, sched).alias("campaign_id"),
-        "step", pl.when(pl.col("channel") <= 1).then(pl.lit(phones).gather(pl.col("pidx"))).alias("owner_phone"))
-    contacts = _to_contract(contacts.rename({"step": "campaign_step"}), "contacts")
-    ground_truth = pl.DataFrame({
-        "contact_id": contacts["contact_id"], "p_booked_call_7d": p.flat[mc],
-        "p_qualified_14d": p_qual14.flat[mc], "p_deal_30d": p_deal30.flat[mc]})
-    return SyntheticMarket(
-        properties=_properties_frame(records, s, zips, config), distress_events=_events_frame(events),
-        contacts=contacts, outcomes=outcomes, sales=_sales_frame(records, zips, config),
-        ground_truth=ground_truth)
+
+def _contacts_frame(cells: pl.DataFrame, cfg: MarketConfig, zips: _Zips, s: dict[str, np.ndarray],
+                    rng: np.random.Generator) -> pl.DataFrame:
+    out = cells.select(
+        _id("C").alias("contact_id"), _id("L", pl.col("lead")).alias("lead_id"),
+        _id("P", pl.col("pidx")).alias("property_id"),
+        _utc(pl.col("t")).alias("contact_time"), _decode("channel", CHANNELS).alias("channel"),
+        _decode("campaign", _campaign_names(cfg)).alias("campaign_id"), pl.col("step").alias("campaign_step"),
+        pl.when(pl.col("channel") <= 1)  # only calls and texts dial a number
+        .then(pl.lit(_phones(cfg, zips, s, rng)).gather(pl.col("pidx"))).alias("owner_phone"))
+    return _to_contract(out, "contacts")
+
+
+def _outcomes_frame(chains: pl.DataFrame) -> pl.DataFrame:
+    out = chains.select(
+        _id("O").alias("outcome_id"), _id("L", pl.col("lead")).alias("lead_id"),
+        _id("P", pl.col("pidx")).alias("property_id"),
+        _decode("otype", OUTCOME_TYPES).alias("outcome_type"), _utc(pl.col("t")).alias("outcome_time"),
+        pl.col("purchase_price", "assignment_fee").fill_nan(None))
+    return _to_contract(out, "outcomes")
 
 
 def _phones(cfg: MarketConfig, zips: _Zips, s: dict[str, np.ndarray], rng: np.random.Generator) -> pl.Series:
@@ -718,28 +705,45 @@ def _phones(cfg: MarketConfig, zips: _Zips, s: dict[str, np.ndarray], rng: np.ra
     n = cfg.n_properties
     local = np.array([_metro_profile(m)[1] for m in cfg.metros])[zips.metro[s["z"]]]
     other = np.array(_OTHER_STATE_AREA_CODES)[rng.integers(0, len(_OTHER_STATE_AREA_CODES), n)]
-    area = pl.Series(np.where(s["oos"], other, local))
     line = pl.Series(rng.integers(0, 10_000, n)).cast(pl.String).str.zfill(4)
-    return area + "-555-" + line
+    return pl.Series(np.where(s["oos"], other, local)) + "-555-" + line
 
 
-def _campaign_id(cfg: MarketConfig, sched: dict[str, np.ndarray]) -> pl.Expr:
-    n_launch = len(sched["campaign_mix"]) // len(_LISTS)
-    names = []
+def _campaign_names(cfg: MarketConfig) -> list[str]:
+    """CMP-<launch year>-<launch month>-<list>, in the campaign index order of `_campaigns`."""
     month0 = cfg.start_date.year * 12 + cfg.start_date.month - 1
-    for k, lst in enumerate(_LISTS):
-        for launch in range(n_launch):
-            y, m = divmod(month0 + launch - 2, 12)
-            names.append(f"CMP-{y}-{m + 1:02d}-{lst}")
-    return _decode("campaign", names)
+    return [f"CMP-{(month0 + launch - 2) // 12}-{(month0 + launch - 2) % 12 + 1:02d}-{lst}"
+            for lst in _LISTS for launch in range(_n_launches(cfg))]
+
+
+def generate_market(config: MarketConfig) -> SyntheticMarket:
+    """Clean, contract-conforming frames (no dirt applied)."""
+    if not 1 <= config.n_properties <= 5_000_000:
+        raise ValueError("n_properties must be between 1 and 5,000,000")
+    if config.end_date <= config.start_date + dt.timedelta(days=60):
+        raise ValueError("end_date must be more than 60 days after start_date")
+    rngs = [np.random.default_rng(c) for c in np.random.SeedSequence(config.seed).spawn(8)]
+    zips = _draw_zips(config, rngs[0])
+    s = _draw_properties(config, zips, rngs[1])
+    records = _property_records(config, s, zips, rngs[2])
+    rec0 = records.unique("pidx", keep="first", maintain_order=True).sort("pidx")
+    events = _distress_events(config, rec0, s, rngs[3])
+    leads = _draw_leads(config, rec0, s, events, rngs[4])
+    cells, sched = _schedule(config, leads, zips, s, rngs[5])
+    feats = _as_of_features(cells, records, events.rename({"day": "day_right"}))
+    cells, chains = _outreach(config, leads, feats, sched, rngs[6])
+    contacts = _contacts_frame(cells, config, zips, s, rngs[7])
+    truth = cells.select(contacts["contact_id"], *GROUND_TRUTH_COLUMNS)
+    return SyntheticMarket(
+        properties=_properties_frame(records, s, zips, config), distress_events=_events_frame(events),
+        contacts=contacts, outcomes=_outcomes_frame(chains), sales=_sales_frame(records, zips, config),
+        ground_truth=truth)
 
 
 def write_market(config: MarketConfig, landing_root: Path, ground_truth_dir: Path) -> dict[str, list[Path]]:
     """Generate, apply dirt, write landing_root/<source>/<source>-part-0001.<ext> files (sorted by the
     source's time column, then key), plus bad files, plus ground_truth_dir/contact_probabilities.parquet
     and ground_truth_dir/market_config.json. Returns the written landing files per source."""
-    from wholesaler_assets.domain.synthetic_dirt import write_landing
-
     if config.file_format not in ("parquet", "csv"):
         raise ValueError(f"file_format must be 'parquet' or 'csv', not {config.file_format!r}")
     market = generate_market(config)

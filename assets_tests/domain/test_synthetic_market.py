@@ -1,0 +1,342 @@
+"""Tests of the synthetic wholesaler market: determinism, contracts, distributions, signal, dirt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from wholesaler_assets.domain.contracts import CONTRACTS, DISTRESS_TYPES, SOURCES
+from wholesaler_assets.domain.synthetic_dirt import BAD_FILE_KINDS
+from wholesaler_assets.domain.synthetic_market import (
+    BOOKING_COEFFICIENTS, CONVERSION_FUNCTION_DOC, DEAL_COEFFICIENTS, QUALIFY_COEFFICIENTS, DirtConfig,
+    MarketConfig, SyntheticMarket, generate_market, write_market)
+
+END = MarketConfig().end_date
+NOW = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(), dt.UTC)
+LABELS = (("call_booked", 7, "p_booked_call_7d"), ("qualified", 14, "p_qualified_14d"),
+          ("contract_signed", 30, "p_deal_30d"))
+
+
+@pytest.fixture(scope="module")
+def market() -> SyntheticMarket:
+    return generate_market(MarketConfig(n_properties=20_000, dirt=DirtConfig.clean()))
+
+
+def _labels(market: SyntheticMarket, outcome_type: str, days: int) -> pl.DataFrame:
+    """Per contact: did the lead reach `outcome_type` within `days` after the contact."""
+    hits = market.outcomes.filter(pl.col("outcome_type") == outcome_type).select("lead_id", "outcome_time")
+    after = pl.col("outcome_time") - pl.col("contact_time")
+    return (market.contacts.select("contact_id", "lead_id", "contact_time")
+            .join(hits, on="lead_id", how="left")
+            .with_columns(label=((after > pl.duration()) & (after <= pl.duration(days=days)))
+                          .fill_null(False))
+            .group_by("contact_id", "contact_time").agg(pl.col("label").any()).sort("contact_id"))
+
+
+def _with_truth(market: SyntheticMarket, outcome_type: str, days: int) -> pl.DataFrame:
+    """Labels of the contacts whose window closes before the cutoff, with their ground truth."""
+    cutoff = NOW - dt.timedelta(days=days)
+    return (_labels(market, outcome_type, days).filter(pl.col("contact_time") < cutoff)
+            .join(market.ground_truth, on="contact_id", how="inner", maintain_order="left"))
+
+
+def _digests(*roots: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for root in roots for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _read_landing_csv(path: Path, name: str) -> pl.DataFrame:
+    """A landing CSV cast to its contract's dtypes (booleans, dates and UTC times written as text)."""
+    raw = pl.read_csv(path, infer_schema=False)
+    casts = []
+    for column, dtype in CONTRACTS[name].polars_schema.items():
+        c = pl.col(column)
+        if dtype == pl.Boolean:
+            casts.append(c == "true")
+        elif dtype == pl.Date:
+            casts.append(c.str.to_date("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            casts.append(c.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="us").dt.replace_time_zone("UTC"))
+        else:
+            casts.append(c.cast(dtype))
+    return raw.select(casts)
+
+
+# --- determinism ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_same_seed_writes_identical_bytes(tmp_path: Path, file_format: str) -> None:
+    config = MarketConfig(n_properties=3_000, file_format=file_format, rows_per_file=2_000,
+                          dirt=DirtConfig(bad_files=4))
+    runs = []
+    for run, cfg in enumerate((config, config, replace(config, seed=8))):
+        landing, truth = tmp_path / f"run{run}" / "landing", tmp_path / f"run{run}" / "truth"
+        write_market(cfg, landing, truth)
+        runs.append(_digests(landing, truth))
+    assert runs[0] == runs[1]
+    assert "contact_probabilities.parquet" in runs[0] and "market_config.json" in runs[0]
+    assert len(runs[0]) > 10
+    assert runs[0].keys() == runs[2].keys()
+    assert runs[0]["properties/properties-part-0001." + file_format] != \
+        runs[2]["properties/properties-part-0001." + file_format]
+
+
+def test_generate_market_is_deterministic() -> None:
+    a = generate_market(MarketConfig(n_properties=2_000, seed=3))
+    b = generate_market(MarketConfig(n_properties=2_000, seed=3))
+    assert all(a.source(name).equals(b.source(name)) for name in SOURCES)
+    assert a.ground_truth.equals(b.ground_truth)
+    with pytest.raises(KeyError):
+        a.source("leads")
+
+
+# --- contracts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_clean_frames_pass_their_contract(market: SyntheticMarket, name: str) -> None:
+    df = market.source(name)
+    contract = CONTRACTS[name]
+    assert df.columns == contract.column_names
+    assert dict(df.schema) == contract.polars_schema
+    assert df.height > 0
+    contract.pandera_schema(NOW).validate(df)
+    assert df[contract.time_column].is_sorted()
+
+
+def test_ground_truth_covers_every_contact(market: SyntheticMarket) -> None:
+    truth = market.ground_truth
+    assert truth.columns == ["contact_id", "p_booked_call_7d", "p_qualified_14d", "p_deal_30d"]
+    assert all(dtype == pl.Float64 for dtype in truth.schema.dtypes()[1:])
+    assert truth["contact_id"].equals(market.contacts["contact_id"])
+    p = truth.select(pl.exclude("contact_id")).to_numpy()
+    assert ((p > 0) & (p < 1)).all()
+    # later steps of the same lead can add to the 14/30-day windows, so the chain only holds on average
+    assert p[:, 0].mean() > p[:, 1].mean() > p[:, 2].mean()
+    assert np.mean(p[:, 1] <= p[:, 0]) > 0.9
+
+
+def test_conversion_doc_states_the_coefficients() -> None:
+    assert "## Conversion function" not in CONVERSION_FUNCTION_DOC
+    assert "p_book = sigmoid(logit)" in CONVERSION_FUNCTION_DOC
+    for key in ("base", "equity_share", "tax_delinquent", "per_step", "estate_x_vacant"):
+        assert f"| {BOOKING_COEFFICIENTS[key]} |" in CONVERSION_FUNCTION_DOC, key
+    assert f"sigmoid({QUALIFY_COEFFICIENTS['base']} +" in CONVERSION_FUNCTION_DOC
+    assert f"sigmoid({DEAL_COEFFICIENTS['base']} +" in CONVERSION_FUNCTION_DOC
+
+
+# --- distributions ----------------------------------------------------------------------------
+
+
+def test_conversion_rates_match_a_wholesaler(market: SyntheticMarket) -> None:
+    booked = _with_truth(market, "call_booked", 7)
+    share = booked["label"].mean()
+    assert 0.03 <= share <= 0.06
+    assert booked["p_booked_call_7d"].mean() == pytest.approx(share, rel=0.12)
+    deals = _with_truth(market, "contract_signed", 30)["label"].mean()
+    assert 0.005 <= deals <= 0.015
+    contracts = (market.outcomes["outcome_type"] == "contract_signed").sum() / market.contacts.height
+    assert 0.006 <= contracts <= 0.014  # deals per contact, from the booking of that contact
+    for outcome_type, days, column in LABELS:
+        labelled = _with_truth(market, outcome_type, days)
+        assert labelled[column].mean() == pytest.approx(labelled["label"].mean(), rel=0.15), outcome_type
+
+
+def test_properties_look_like_a_market(market: SyntheticMarket) -> None:
+    props = market.properties
+    first = props.unique("property_id", keep="first", maintain_order=True)
+    assert first.height == 20_000
+    assert 1.25 <= props.height / first.height <= 1.6  # ~35% have 1-2 later records
+    owners = first["owner_type"].value_counts(normalize=True)
+    share = dict(zip(owners["owner_type"], owners["proportion"], strict=True))
+    for owner_type, expected in {"individual": 0.78, "llc": 0.12, "trust": 0.06, "estate": 0.04}.items():
+        assert share[owner_type] == pytest.approx(expected, abs=0.02)
+    assert first["property_type"].eq("single_family").mean() == pytest.approx(0.70, abs=0.03)
+    assert first["owner_occupied"].mean() == pytest.approx(0.65, abs=0.04)
+    assert first["out_of_state_owner"].mean() == pytest.approx(0.10, abs=0.03)
+    assert not first.filter(pl.col("owner_type") == "llc")["owner_occupied"].any()
+    assert not first.filter(pl.col("owner_occupied"))["out_of_state_owner"].any()
+    assert (first["mortgage_balance"] == 0).mean() == pytest.approx(0.35, abs=0.05)
+    equity_share = props["estimated_equity"] / props["market_value"]
+    assert ((equity_share >= -0.5) & (equity_share <= 1)).mean() > 0.99
+    assert (props["estimated_equity"] == props["market_value"] - props["mortgage_balance"]).all()
+    assessed = props["assessed_value"] / props["market_value"]
+    assert assessed.min() > 0.68 and assessed.max() < 0.97
+    medians = dict(props.group_by("metro").agg(pl.col("market_value").median()).iter_rows())
+    assert medians["Cleveland"] < medians["Phoenix"]
+    assert 60_000 < medians["Cleveland"] < 200_000
+    for metro in ("Phoenix", "Dallas", "Atlanta", "Orlando", "Tampa"):
+        assert 200_000 < medians[metro] < 550_000, metro
+    zips = props.select("metro", "zip_code").unique()
+    assert zips.height == 6 * 12
+    assert zips.filter(pl.col("metro") == "Orlando")["zip_code"].str.starts_with("328").all()
+    assert (props["last_sale_date"] <= props["effective_date"]).all()
+    assert re.fullmatch(r"\d+ \w+ \w+", props["address"][0])
+
+
+def test_distress_events_are_plausible(market: SyntheticMarket) -> None:
+    events = market.distress_events
+    per_type = dict(events.group_by("event_type").agg(pl.col("property_id").n_unique()).iter_rows())
+    targets = dict(zip(DISTRESS_TYPES, (0.08, 0.03, 0.06, 0.025, 0.04), strict=True))
+    for event_type, target in targets.items():
+        assert per_type[event_type] / 20_000 == pytest.approx(target, rel=0.3), event_type
+    resolved = events.filter(pl.col("resolved_date").is_not_null())
+    assert (resolved["resolved_date"] > resolved["event_date"]).all()
+    tax = events.filter(pl.col("event_type") == "tax_delinquency")
+    assert tax["tax_amount_owed"].is_not_null().all() and tax["default_amount"].is_null().all()
+    fc = events.filter(pl.col("event_type") == "foreclosure")
+    days = (fc["auction_date"] - fc["event_date"]).dt.total_days()
+    assert days.min() >= 60 and days.max() <= 240
+    assert events.filter(pl.col("event_type") != "code_violation")["violation_type"].is_null().all()
+
+
+def test_nothing_is_dated_after_the_cutoff(market: SyntheticMarket) -> None:
+    end_time = NOW
+    assert market.properties["effective_date"].max() <= END
+    assert market.properties["last_sale_date"].max() <= END
+    assert market.distress_events["event_date"].max() <= END
+    assert market.distress_events["resolved_date"].max() <= END
+    assert market.distress_events["auction_date"].max() > END  # scheduled in the future is fine
+    assert market.contacts["contact_time"].max() < end_time
+    assert market.outcomes["outcome_time"].max() < end_time
+    assert market.sales["sale_date"].max() <= END
+
+
+def test_outreach_is_consistent(market: SyntheticMarket) -> None:
+    contacts, outcomes = market.contacts, market.outcomes
+    assert 0.4 <= contacts["property_id"].n_unique() / 20_000 <= 0.6
+    assert set(contacts["property_id"]) <= set(market.properties["property_id"])
+    assert set(outcomes["lead_id"]) <= set(contacts["lead_id"])
+    assert contacts.group_by("lead_id").agg(pl.col("property_id").n_unique())["property_id"].max() == 1
+    assert contacts["campaign_step"].max() <= 6
+    assert 20 <= contacts["campaign_id"].n_unique() <= 80
+    assert contacts["campaign_id"].str.contains(r"^CMP-\d{4}-\d{2}-[a-z-]+-list$").all()
+    assert set(contacts["channel"]) == {"cold_call", "sms", "direct_mail", "door_knock"}
+    gaps = (contacts.sort("lead_id", "contact_time")
+            .select(pl.col("contact_time").diff().over("lead_id").dt.total_seconds()).drop_nulls())
+    assert gaps.min().item() > 7 * 86_400  # so "booked within 7 days" belongs to one contact
+    per_lead = outcomes.group_by("lead_id", "outcome_type").len()
+    assert per_lead["len"].max() == 1
+    deals = outcomes.filter(pl.col("outcome_type") == "contract_signed")
+    assert deals["purchase_price"].is_not_null().all()
+    assert deals["assignment_fee"].is_between(5_000, 40_000).all()
+    assert outcomes.filter(pl.col("outcome_type") != "contract_signed")["purchase_price"].is_null().all()
+    sales = market.sales
+    assert set(sales["property_id"]) <= set(market.properties["property_id"])
+    renovated = sales["condition_at_sale"].eq("renovated").mean()
+    assert 0.25 <= renovated <= 0.45
+    assert 0.04 <= sales.height / 20_000 / 3 <= 0.08  # per year over the three-year window
+
+
+# --- signal -----------------------------------------------------------------------------------
+
+
+def test_ground_truth_carries_signal(market: SyntheticMarket) -> None:
+    truth = market.contacts.join(market.ground_truth, on="contact_id", maintain_order="left")
+    events = market.distress_events.select("property_id", "event_type")
+    tax_props = events.filter(pl.col("event_type") == "tax_delinquency")["property_id"]
+    distressed = truth.filter(pl.col("property_id").is_in(tax_props))["p_booked_call_7d"].mean()
+    calm = truth.filter(~pl.col("property_id").is_in(events["property_id"]))["p_booked_call_7d"].mean()
+    assert distressed > 1.2 * calm
+    labelled = _with_truth(market, "call_booked", 7)
+    auc = roc_auc_score(labelled["label"].to_numpy(), labelled["p_booked_call_7d"].to_numpy())
+    assert auc > 0.65
+
+
+# --- dirt -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_default_dirt_lands_dirty_files(tmp_path: Path, file_format: str) -> None:
+    config = MarketConfig(n_properties=5_000, file_format=file_format,
+                          dirt=DirtConfig(malformed_rate=0.01, bad_files=4))
+    written = write_market(config, tmp_path / "landing", tmp_path / "truth")
+    bad = {p.name: p for paths in written.values() for p in paths if "-bad-" in p.name}
+    assert sorted(int(name.split("-bad-")[1][:2]) for name in bad) == [1, 2, 3, 4]
+    folders = {p.parent.name for p in bad.values()}
+    assert len(folders) == 4  # one source each
+    kinds = {kind: next(p for n, p in bad.items() if kind in n) for kind in BAD_FILE_KINDS}
+    assert kinds["empty"].stat().st_size == 0
+    raw = kinds["non-utf8"].read_bytes()
+    assert b"\xff" in raw and "Muñoz".encode("latin-1") in raw
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    with pytest.raises(Exception):  # noqa: B017 - any reader error will do
+        pq.read_table(kinds["truncated-parquet"])
+    missing = kinds["missing-column"]
+    source = missing.parent.name
+    columns = (pl.read_parquet(missing) if missing.suffix == ".parquet" else pl.read_csv(missing)).columns
+    assert set(CONTRACTS[source].required_columns) - set(columns)
+
+    market = generate_market(config)
+    for name in SOURCES:
+        parts = [p for p in written[name] if "-part-" in p.name]
+        if file_format == "parquet":
+            landed = pl.concat([pl.read_parquet(p) for p in parts])
+        else:
+            landed = pl.concat([pl.read_csv(p, infer_schema=False) for p in parts])
+        clean = market.source(name)
+        duplicates = landed.height - landed.unique().height
+        assert duplicates >= 1, name
+        assert landed.height == clean.height + duplicates
+        assert _cells_blanked(landed, clean, name) > 0, name
+        assert landed.select(CONTRACTS[name].required_columns).null_count().sum_horizontal().item() == 0
+        if file_format == "parquet":
+            failures = _contract_failures(landed, name)
+            assert failures, name
+        else:
+            text = landed.select(CONTRACTS[name].column_names)
+            numeric = [c for c, t in CONTRACTS[name].polars_schema.items() if t.is_numeric()]
+            not_numbers = text.select(pl.any_horizontal(
+                pl.col(c).is_not_null() & pl.col(c).cast(pl.Float64, strict=False).is_null()
+                for c in numeric))
+            assert not_numbers.to_series().any(), name
+
+
+def _cells_blanked(landed: pl.DataFrame, clean: pl.DataFrame, name: str) -> int:
+    """Nullable cells that are filled in the clean frame and null in the landed one."""
+    contract = CONTRACTS[name]
+    key = list(contract.key)
+    nullable = [c.name for c in contract.columns if c.nullable and c.name not in key]
+    clean = clean.with_columns(pl.col(k).cast(landed.schema[k]) for k in key)
+    joined = landed.unique(key, keep="first").join(clean, on=key, how="inner", suffix="_clean")
+    return joined.select(
+        pl.sum_horizontal((pl.col(c).is_null() & pl.col(f"{c}_clean").is_not_null()).sum() for c in nullable)
+    ).item()
+
+
+def _contract_failures(df: pl.DataFrame, name: str) -> set[str]:
+    try:
+        CONTRACTS[name].pandera_schema(NOW).validate(df, lazy=True)
+    except Exception as error:  # pandera's SchemaErrors
+        return set(error.failure_cases["check"].cast(pl.String))  # type: ignore[attr-defined]
+    return set()
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_clean_dirt_writes_only_valid_files(tmp_path: Path, file_format: str) -> None:
+    config = MarketConfig(n_properties=3_000, file_format=file_format, rows_per_file=1_500,
+                          dirt=DirtConfig.clean())
+    written = write_market(config, tmp_path / "landing", tmp_path / "truth")
+    market = generate_market(config)
+    for name in SOURCES:
+        paths = written[name]
+        assert paths and all("-part-" in p.name and p.suffix == f".{file_format}" for p in paths)
+        assert sorted(p.name for p in (tmp_path / "landing" / name).iterdir()) == [p.name for p in paths]
+        read = pl.read_parquet if file_format == "parquet" else lambda p, n=name: _read_landing_csv(p, n)
+        landed = pl.concat([read(p) for p in paths])
+        assert landed.equals(market.source(name).sort(CONTRACTS[name].time_column, *CONTRACTS[name].key))
+        CONTRACTS[name].pandera_schema(NOW).validate(landed)
+    truth = pl.read_parquet(tmp_path / "truth" / "contact_probabilities.parquet")
+    assert truth.equals(market.ground_truth)
+    assert '"n_properties": 3000' in (tmp_path / "truth" / "market_config.json").read_text()

@@ -1,0 +1,56 @@
+"""The `wholesaler` command as a newcomer runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from wholesaler_assets.cli import main
+
+PROJECT = Path(__file__).parents[1]
+
+
+def test_generate_writes_every_source_and_the_ground_truth(tmp_path, capsys):
+    assert main(["generate", "--properties", "1000", "--data-root", str(tmp_path), "--format", "csv",
+                 "--clean"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    for source in ("properties", "distress_events", "contacts", "outcomes", "sales"):
+        assert list((tmp_path / "landing" / source).glob("*.csv")), source
+    truth = pl.read_parquet(tmp_path / "ground_truth" / "contact_probabilities.parquet")
+    assert {"contact_id", "p_booked_call_7d", "p_qualified_14d", "p_deal_30d"} <= set(truth.columns)
+
+
+def test_contracts_prints_every_source(capsys):
+    assert main(["contracts"]) == 0
+    out = capsys.readouterr().out
+    for source in ("properties", "distress_events", "contacts", "outcomes", "sales"):
+        assert f"**`{source}`**" in out
+
+
+def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
+         str(tmp_path / "data"), "--snapshot-every-days", "180"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for step in ("[1/4]", "[2/4]", "[3/4]", "[4/4]", "Dagster UI", "MLflow UI", "demo_data_report.md"):
+        assert step in done.stdout
+    report = (tmp_path / "data" / "reports" / "demo_data_report.md").read_text()
+    assert "| property_snapshots |" in report and "rejected" in report
+    # Running it again keeps the data and does not ingest anything twice.
+    again = subprocess.run(
+        [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
+         str(tmp_path / "data"), "--snapshot-every-days", "180"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "already there" in again.stdout
+    assert (tmp_path / "data" / "reports" / "demo_data_report.md").read_text() == report

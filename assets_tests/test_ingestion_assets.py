@@ -1,0 +1,144 @@
+"""The raw_* assets on a real synthetic market: good rows land, bad files and rows are quarantined."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from wholesaler_assets.assets.ingestion import raw_assets
+from wholesaler_assets.automation import landing_file_sensor
+from wholesaler_assets.domain.contracts import SOURCES
+from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
+from wholesaler_assets.landing import DataLayout
+
+SMALL_DIRTY = MarketConfig(n_properties=3_000, seed=11, dirt=DirtConfig(bad_files=4))
+
+
+def _ingest(resources, run_config=None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(raw_assets, resources=resources, run_config=run_config, raise_on_error=False)
+
+
+def _checks(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {f"{e.asset_key.to_user_string()}.{e.check_name}": e for e in result.get_asset_check_evaluations()}
+
+
+def test_dirty_market_loads_good_rows_and_quarantines_the_rest(data_root, embedded_resources):
+    layout = DataLayout(data_root)
+    write_market(SMALL_DIRTY, layout.landing, layout.ground_truth)
+    result = _ingest(embedded_resources)
+    assert result.success  # bad input is quarantined, it does not fail the run
+
+    warehouse = embedded_resources["warehouse"].open()
+    manifest = warehouse.read("ingest_manifest")
+    rejected = manifest.filter(pl.col("status") == "rejected")
+    reasons = " | ".join(rejected["reason"].to_list())
+    assert rejected.height == 4
+    for expected in ("missing required column", "not valid UTF-8", "truncated or corrupt", "empty file"):
+        assert expected in reasons
+    for path in rejected["quarantine_path"]:
+        reason = json.loads((layout.quarantine / path.split("/quarantine/")[1]).with_suffix(
+            (layout.quarantine / path.split("/quarantine/")[1]).suffix + ".reason.json").read_text())
+        assert reason["reason"] and reason["sha256"]
+
+    loaded = manifest.filter(pl.col("status") == "loaded")
+    assert loaded["rows_quarantined"].sum() > 0  # malformed rows were caught
+    assert loaded["duplicates_dropped"].sum() > 0
+    bad_row_files = list((layout.quarantine).glob("*/rows/*.bad_rows.csv"))
+    assert bad_row_files
+    assert "_reasons" in pl.read_csv(bad_row_files[0], infer_schema=False).columns
+    for source in SOURCES:
+        assert warehouse.row_count(f"raw_{source}") > 0
+        assert layout.pending_files(source) == []  # every file was moved out of the inbox
+
+    checks = _checks(result)
+    failed = {k for k, e in checks.items() if not e.passed}
+    assert failed  # the WARN check names the sources whose files were rejected
+    assert all(checks[k].severity == dg.AssetCheckSeverity.WARN for k in failed)
+    metadata = result.asset_materializations_for_node("raw_contacts")[0].metadata
+    assert metadata["rows_upserted"].value == warehouse.row_count("raw_contacts")
+
+
+def test_reingesting_the_same_file_is_a_no_op(data_root, embedded_resources):
+    layout = DataLayout(data_root)
+    write_market(MarketConfig(n_properties=1_000, seed=3, dirt=DirtConfig.clean()), layout.landing,
+                 layout.ground_truth)
+    assert _ingest(embedded_resources).success
+    warehouse = embedded_resources["warehouse"].open()
+    before = warehouse.read("raw_properties").sort("property_id", "effective_date")
+
+    processed = sorted((layout.processed / "properties").iterdir())[0]
+    shutil.copy(processed, layout.inbox("properties") / f"again-{processed.name}")
+    result = _ingest(embedded_resources)
+    assert result.success
+    after = warehouse.read("raw_properties").sort("property_id", "effective_date")
+    assert after.equals(before)
+    metadata = result.asset_materializations_for_node("raw_properties")[0].metadata
+    assert metadata["files_already_ingested"].value == 1
+    assert metadata["rows_upserted"].value == 0
+    assert warehouse.row_count("ingest_manifest", "status = ?", ["loaded"]) == len(SOURCES)  # one file each
+
+
+def test_bad_file_later_keeps_the_last_good_data_served(data_root, embedded_resources):
+    layout = DataLayout(data_root)
+    write_market(MarketConfig(n_properties=1_000, seed=3, dirt=DirtConfig.clean()), layout.landing,
+                 layout.ground_truth)
+    assert _ingest(embedded_resources).success
+    warehouse = embedded_resources["warehouse"].open()
+    before = warehouse.read("raw_sales").sort("sale_id")
+
+    good = sorted((layout.processed / "sales").iterdir())[0].read_bytes()
+    (layout.inbox("sales") / "sales-2026-11.parquet").write_bytes(good[: len(good) // 3])
+    (layout.inbox("sales") / "sales-2026-11b.csv").write_text("sale_id,sale_date\nS00000001,2025-01-01\n")
+    result = _ingest(embedded_resources)
+    assert result.success
+    assert warehouse.read("raw_sales").sort("sale_id").equals(before)
+    check = _checks(result)["raw_sales.no_rejected_files"]
+    assert not check.passed
+    assert "sales-2026-11.parquet: unreadable Parquet" in check.description
+    assert "missing required column(s): metro, zip_code, sale_price" in check.description
+    assert (layout.quarantine / "sales" / "sales-2026-11.parquet.reason.json").exists()
+    metadata = result.asset_materializations_for_node("raw_sales")[0].metadata
+    assert metadata["files_rejected"].value == 2
+
+
+def test_ingestion_can_generate_the_synthetic_market_itself(data_root, embedded_resources):
+    config = {"ops": {a.key.to_python_identifier(): {"config": {
+        "generate_synthetic_market": True, "synthetic_properties": 1_000, "synthetic_seed": 5}} for a in raw_assets}}
+    result = _ingest(embedded_resources, run_config=config)
+    assert result.success
+    warehouse = embedded_resources["warehouse"].open()
+    assert warehouse.row_count("raw_properties") >= 1_000
+    assert (DataLayout(data_root).ground_truth / "contact_probabilities.parquet").exists()
+    # A second run finds the marker and does not write the market again.
+    assert _ingest(embedded_resources, run_config=config).success
+    assert warehouse.row_count("ingest_manifest", "status = ?", ["already_ingested"]) == 0
+
+
+def test_sensor_requests_a_run_only_for_waiting_files(data_root, embedded_resources):
+    layout = DataLayout(data_root)
+    layout.ensure()
+    folder = embedded_resources["data_folder"]
+    skip = landing_file_sensor(dg.build_sensor_context(resources={"data_folder": folder}))
+    assert isinstance(skip, dg.SkipReason)
+
+    (layout.inbox("contacts") / "contacts-new.csv").write_text("contact_id\n")
+    request = landing_file_sensor(dg.build_sensor_context(resources={"data_folder": folder}))
+    assert isinstance(request, dg.RunRequest)
+    assert dg.AssetKey("raw_contacts") in request.asset_selection
+    assert dg.AssetKey("raw_properties") not in request.asset_selection
+    assert dg.AssetKey("lead_contacts") in request.asset_selection
+    again = landing_file_sensor(dg.build_sensor_context(resources={"data_folder": folder}))
+    assert again.run_key == request.run_key  # the same files never launch two runs
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_raw_asset_is_documented_in_the_ui(source):
+    from wholesaler_assets.definitions import defs
+
+    spec = defs.resolve_assets_def(f"raw_{source}").specs_by_key[dg.AssetKey(f"raw_{source}")]
+    assert spec.description and spec.group_name == "ingestion" and spec.owners and spec.kinds
+    assert "contract" in spec.metadata
