@@ -28,7 +28,7 @@ dev: $(STAMP)
 	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 validate: $(STAMP)
-	@$(BIN)/dagster definitions validate -m wholesaler_assets.definitions
+	@$(BIN)/dagster definitions validate -m wholesaler_assets
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_ingest.py

@@ -22,6 +22,7 @@ from wholesaler_assets.domain.contracts import SourceContract
 
 ROW_NUMBER = "_row_number"
 REASONS = "_reasons"
+INDEX, REASON = "index", "reason"
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
 
 
@@ -35,7 +36,6 @@ class FileVerdict:
 
     source: str
     file_name: str
-    sha256: str
     rows_read: int
     good_rows: pl.DataFrame
     bad_rows: pl.DataFrame  # original cells as text, plus _row_number and _reasons
@@ -65,15 +65,12 @@ def validate_file(
     raw, warnings = read_raw(data, file_name, contract)
     rows_read = raw.height
     # Exact copies are dropped first, so the original is not also flagged as a duplicate key.
-    raw = raw.with_row_index(ROW_NUMBER).filter(pl.struct(pl.exclude(ROW_NUMBER)).is_first_distinct())
+    raw = raw.with_row_index(ROW_NUMBER).filter(_first_copies(raw))
     duplicates = rows_read - raw.height
-    row_numbers, raw = raw.get_column(ROW_NUMBER), raw.drop(ROW_NUMBER)
-    typed, cast_errors = cast_to_contract(raw, contract)
-    reasons = _merge_reasons([cast_errors, _contract_violations(typed, contract, now)], raw.height)
-    with_reasons = pl.concat(
-        [row_numbers.to_frame(), raw, typed.select(pl.all().name.prefix("typed__")), reasons], how="horizontal"
-    )
-    bad = with_reasons.filter(pl.col(REASONS).is_not_null())
+    typed, cast_failures = cast_to_contract(raw.drop(ROW_NUMBER), contract)
+    reasons = _reasons_per_row([cast_failures, _contract_violations(typed, contract, now)])
+    is_bad = pl.Series([False] * raw.height).scatter(reasons.get_column(INDEX), True) if reasons.height else None
+    bad = raw[reasons.get_column(INDEX)].with_columns(reasons.get_column(REASONS))
     bad_share = bad.height / max(rows_read, 1)
     if bad_share > max_bad_row_share:
         top = bad.select(pl.col(REASONS).str.split("; ").explode()).to_series().value_counts(sort=True).head(3)
@@ -82,20 +79,32 @@ def validate_file(
             f"{bad.height} of {rows_read} rows ({bad_share:.0%}) break the contract, above the "
             f"{max_bad_row_share:.0%} limit; most common: {examples}"
         )
-    good = (
-        with_reasons.filter(pl.col(REASONS).is_null())
-        .select(pl.col(f"typed__{c}").alias(c) for c in contract.column_names)
-    )
+    good = typed.filter(~is_bad) if is_bad is not None else typed
     return FileVerdict(
         source=contract.name,
         file_name=file_name,
-        sha256=sha256_of(data),
         rows_read=rows_read,
         good_rows=good,
-        bad_rows=bad.select([ROW_NUMBER, *raw.columns, REASONS]),
+        bad_rows=bad,
         duplicates_dropped=duplicates,
         warnings=warnings,
     )
+
+
+def _first_copies(raw: pl.DataFrame) -> pl.Series:
+    """True for each row that is not an exact copy of an earlier one.
+
+    Hashing rows is cheap; only rows whose hash repeats are compared cell by cell, so a hash
+    collision can never drop a row that differs.
+    """
+    hashes = raw.hash_rows(seed=0)
+    candidates = hashes.is_duplicated()
+    if not candidates.any():
+        return pl.Series(ROW_NUMBER, [True] * raw.height)
+    repeated = raw.filter(candidates)
+    keep_repeated = repeated.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    keep = pl.Series([True] * raw.height)
+    return keep.scatter(candidates.arg_true(), keep_repeated)
 
 
 def read_raw(data: bytes, file_name: str, contract: SourceContract) -> tuple[pl.DataFrame, list[str]]:
@@ -107,12 +116,9 @@ def read_raw(data: bytes, file_name: str, contract: SourceContract) -> tuple[pl.
         raise FileRejected("empty file (0 bytes)")
     if suffix == ".csv":
         try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FileRejected(f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
-        try:
             frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
         except pl.exceptions.PolarsError as exc:
+            _reject_non_utf8(data)  # decoding the whole file is slow: only done to explain a failure
             raise FileRejected(f"unreadable CSV: {_first_line(exc)}") from None
     else:
         try:
@@ -135,24 +141,38 @@ def read_raw(data: bytes, file_name: str, contract: SourceContract) -> tuple[pl.
     return frame.select(contract.column_names), warnings
 
 
+def _reject_non_utf8(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
+
+
 def cast_to_contract(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cast every column to its contract type; a cell that does not parse becomes a row reason."""
+    """Cast every column to its contract type; each cell that does not parse becomes a row reason.
+
+    Returns the typed frame and the failures as (index, reason) rows, one per bad cell.
+    """
     typed = raw.select(_cast(raw.schema[name], target, name) for name, target in contract.polars_schema.items())
-    errors = raw.select(
-        pl.when(pl.col(name).is_not_null() & typed[name].is_null())
-        .then(pl.format(f"{name}: '{{}}' is not a valid {target}", pl.col(name).cast(pl.String)))
-        .alias(name)
-        for name, target in contract.polars_schema.items()
-    )
-    return typed, errors.select(pl.concat_str(pl.all(), separator="; ", ignore_nulls=True).alias(REASONS)).select(
-        pl.when(pl.col(REASONS) != "").then(pl.col(REASONS)).alias(REASONS)
-    )
+    failed = []
+    for name, target in contract.polars_schema.items():
+        raw_cells, typed_cells = raw.get_column(name), typed.get_column(name)
+        if typed_cells.null_count() == raw_cells.null_count():
+            continue  # every cell parsed
+        rows = (raw_cells.is_not_null() & typed_cells.is_null()).arg_true()
+        texts = raw_cells.gather(rows).cast(pl.String).to_list()
+        failed.append(pl.DataFrame({INDEX: rows.cast(pl.UInt32),
+                                    REASON: [f"{name}: '{t}' is not a valid {target}" for t in texts]}))
+    return typed, pl.concat(failed) if failed else _no_failures()
+
+
+def _no_failures() -> pl.DataFrame:
+    return pl.DataFrame(schema={INDEX: pl.UInt32, REASON: pl.String})
 
 
 def _cast(source: pl.DataType, target: pl.DataType, name: str) -> pl.Expr:
     col = pl.col(name)
-    if source == pl.String:
-        col = pl.when(col.str.strip_chars() != "").then(col.str.strip_chars())
+    if source == pl.String:  # cells are parsed as written: " 12" is not a number
         if target == pl.Date:
             return col.str.to_date("%Y-%m-%d", strict=False).alias(name)
         if isinstance(target, pl.Datetime):
@@ -182,11 +202,10 @@ def _parse_utc_datetime(text: pl.Expr) -> pl.Expr:
 
 
 def _contract_violations(typed: pl.DataFrame, contract: SourceContract, now: dt.datetime) -> pl.DataFrame:
-    """One reason string per row (null when the row is fine), from pandera's failure cases."""
-    schema = contract.pandera_schema(now)
+    """pandera's failure cases as (index, reason) rows; a failure not tied to a row rejects the file."""
     try:
-        schema.validate(typed, lazy=True)
-        return pl.DataFrame({REASONS: pl.Series([None] * typed.height, dtype=pl.String)})
+        contract.pandera_schema(now).validate(typed, lazy=True)
+        return _no_failures()
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     file_level = cases.filter(pl.col("index").is_null())
@@ -195,22 +214,12 @@ def _contract_violations(typed: pl.DataFrame, contract: SourceContract, now: dt.
                                      for r in file_level.iter_rows(named=True)))
     key = ", ".join(contract.key)
     is_key_clash = pl.col("check").str.contains("uniqueness")
-    per_row = (
-        cases.with_columns(
-            pl.when(is_key_clash)
-            .then(pl.lit(f"duplicate key ({key}) with conflicting values"))
-            .otherwise(pl.format("{}: {} ({})", pl.col("column"), _readable_check(pl.col("check")),
-                                 pl.col("failure_case")))
-            .alias("reason")
-        )
-        .group_by("index")
-        .agg(pl.col("reason").unique(maintain_order=True).str.join("; "))
-    )
-    return (
-        pl.DataFrame({"index": pl.int_range(typed.height, eager=True, dtype=pl.Int32)})
-        .join(per_row, on="index", how="left")
-        .sort("index")
-        .select(pl.col("reason").alias(REASONS))
+    return cases.select(
+        pl.col("index").cast(pl.UInt32).alias(INDEX),
+        pl.when(is_key_clash)
+        .then(pl.lit(f"duplicate key ({key}) with conflicting values"))
+        .otherwise(pl.format("{}: {} ({})", pl.col("column"), _readable_check(pl.col("check")), pl.col("failure_case")))
+        .alias(REASON),
     )
 
 
@@ -222,11 +231,14 @@ def _readable_check(check: pl.Expr) -> pl.Expr:
     )
 
 
-def _merge_reasons(parts: list[pl.DataFrame], height: int) -> pl.DataFrame:
-    merged = pl.concat([p.rename({REASONS: f"r{i}"}) for i, p in enumerate(parts)], how="horizontal")
-    joined = merged.select(pl.concat_str(pl.all(), separator="; ", ignore_nulls=True).alias(REASONS))
-    assert joined.height == height
-    return joined.select(pl.when(pl.col(REASONS) != "").then(pl.col(REASONS)).alias(REASONS))
+def _reasons_per_row(failures: list[pl.DataFrame]) -> pl.DataFrame:
+    """All reasons of each failing row joined into one text, by row index."""
+    return (
+        pl.concat(failures)
+        .group_by(INDEX, maintain_order=True)
+        .agg(pl.col(REASON).unique(maintain_order=True).str.join("; ").alias(REASONS))
+        .sort(INDEX)
+    )
 
 
 def _first_line(exc: BaseException) -> str:

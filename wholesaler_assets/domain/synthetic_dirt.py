@@ -89,8 +89,8 @@ def _blank_cells(df: pl.DataFrame, contract: SourceContract, rate: float,
     blank = filled & (rng.random(filled.shape, dtype=np.float32) < rate)
     if not blank.any() and filled.any():  # small files still show the problem
         blank.flat[rng.choice(np.flatnonzero(filled))] = True
-    return df.with_columns(
-        pl.when(pl.Series(blank[:, i])).then(None).otherwise(pl.col(c)).alias(c) for i, c in enumerate(columns))
+    return df.with_columns(pl.when(pl.Series(blank[:, i])).then(None).otherwise(pl.col(c)).alias(c)
+                           for i, c in enumerate(columns))
 
 
 def dirty(df: pl.DataFrame, contract: SourceContract, config: MarketConfig, csv: bool) -> pl.DataFrame:
@@ -104,7 +104,7 @@ def dirty(df: pl.DataFrame, contract: SourceContract, config: MarketConfig, csv:
         value = (pl.col(column) * factor).clip(spec.min_value, spec.max_value).cast(df.schema[column])
         df = _set(df, column, rows[i :: len(outliers)], value)
     kinds = [m for m in _MALFORMED[contract.name] if csv or m[1] != "text"]
-    rows = _rows(rng, n, dirt.malformed_rate)
+    rows = _rows(rng, n, dirt.malformed_rate)  # the chosen rows cycle through the kinds
     future = config.end_date + dt.timedelta(days=400)
     for i, (column, kind, bad) in enumerate(kinds):
         picked, dtype = rows[i :: len(kinds)], df.schema[column]
@@ -123,8 +123,8 @@ def dirty(df: pl.DataFrame, contract: SourceContract, config: MarketConfig, csv:
     dups = _rows(rng, n, dirt.duplicate_rate)
     if len(dups):  # copies sort right after their original
         order = pl.Series(np.concatenate([np.arange(n), dups]))
-        df = pl.concat([df, df[dups.tolist()]]).with_columns(_order=order).sort("_order", maintain_order=True)
-        df = df.drop("_order")
+        df = pl.concat([df, df[dups.tolist()]]).with_columns(_order=order)
+        df = df.sort("_order", maintain_order=True).drop("_order")
     return df
 
 

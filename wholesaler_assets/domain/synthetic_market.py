@@ -166,6 +166,8 @@ class DirtConfig:
 
 @dataclass(frozen=True)
 class MarketConfig:
+    """The market to generate and how to land it; `end_date` is the data cutoff."""
+
     n_properties: int = 50_000
     seed: int = 7
     start_date: dt.date = dt.date(2024, 11, 1)
@@ -179,6 +181,8 @@ class MarketConfig:
 
 @dataclass(frozen=True)
 class SyntheticMarket:
+    """The five clean source frames (contract columns and dtypes) and the per-contact ground truth."""
+
     properties: pl.DataFrame
     distress_events: pl.DataFrame
     contacts: pl.DataFrame
@@ -443,7 +447,8 @@ def _n_launches(cfg: MarketConfig) -> int:
 def _campaigns(cfg: MarketConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
     """Channel mix and sequence length of every (list, launch month) campaign."""
     n_launch = _n_launches(cfg)
-    mix = np.concatenate([rng.dirichlet(30 * _LIST_CHANNELS[k] + 0.05, n_launch) for k in range(len(_LISTS))])
+    mix = np.concatenate([rng.dirichlet(30 * _LIST_CHANNELS[k] + 0.05, n_launch)  # near the list's prior
+                          for k in range(len(_LISTS))])
     length = rng.integers(3, _MAX_STEPS + 1, len(mix))
     return mix, length, n_launch
 
