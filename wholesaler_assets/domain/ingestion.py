@@ -207,7 +207,7 @@ def _contract_violations(typed: pl.DataFrame, contract: SourceContract, now: dt.
         contract.pandera_schema(now).validate(typed, lazy=True)
         return _no_failures()
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
+        cases = exc.failure_cases.rechunk()  # polars 2.1 can panic on the chunked frame pandera returns
     file_level = cases.filter(pl.col("index").is_null())
     if file_level.height:
         raise FileRejected("; ".join(f"{r['column']}: {r['check']} ({r['failure_case']})"
