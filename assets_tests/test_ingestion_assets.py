@@ -159,6 +159,21 @@ def test_sensor_requests_a_run_only_for_waiting_files(data_root, embedded_resour
     assert again.run_key == request.run_key  # the same files never launch two runs
 
 
+def test_sensor_request_runs_ingestion_of_the_waiting_files(data_root, embedded_resources):
+    from wholesaler_assets.definitions import build_definitions
+
+    layout = DataLayout(data_root)
+    write_market(CLEAN, layout.landing, layout.ground_truth)
+    defs = build_definitions(embedded_resources)
+    request = landing_file_sensor(dg.build_sensor_context(resources={"data_folder": embedded_resources["data_folder"]}))
+    run = defs.resolve_job_def("ingest_job").execute_in_process(asset_selection=request.asset_selection)
+    assert run.success
+    warehouse = embedded_resources["warehouse"].open()
+    assert warehouse.row_count("lead_contacts") == warehouse.row_count("raw_contacts") > 0
+    after = landing_file_sensor(dg.build_sensor_context(resources={"data_folder": embedded_resources["data_folder"]}))
+    assert isinstance(after, dg.SkipReason)  # the files were moved out of the inbox
+
+
 def test_every_asset_check_job_schedule_and_sensor_is_described():
     from wholesaler_assets.definitions import defs
 
