@@ -107,53 +107,41 @@ class DuckDBWarehouse(WarehouseBackend):
             ).fetchall()
         return rows[0][0] > 0
 
-    def replace_table(self, table: str, frame: pl.DataFrame) -> None:
-        _check_identifier(table)
-        arrow = frame.to_arrow()
+    @contextmanager
+    def _writing(self, frame: pl.DataFrame) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection seeing `frame` as `incoming`, in a transaction rolled back on any error."""
         with self._connect() as con:
-            con.register("incoming", arrow)
-            con.execute(f"create or replace table {table} as select * from incoming")
-            con.unregister("incoming")
-
-    def replace_rows(self, table: str, frame: pl.DataFrame, key_columns: Sequence[str]) -> int:
-        _check_identifier(table)
-        keys = ", ".join(_check_identifier(k) for k in key_columns)
-        arrow = frame.to_arrow()
-        with self._connect() as con:
-            con.register("incoming", arrow)
+            con.register("incoming", frame.to_arrow())
             con.execute("begin transaction")
             try:
-                self._ensure_table(con, table)
-                replaced = con.execute(
-                    f"select count(*) from {table} where ({keys}) in (select {keys} from incoming)"
-                ).fetchall()[0][0]
-                con.execute(f"delete from {table} where ({keys}) in (select {keys} from incoming)")
-                con.execute(f"insert into {table} by name select * from incoming")
+                yield con
                 con.execute("commit")
             except Exception:
                 con.execute("rollback")
                 raise
             finally:
                 con.unregister("incoming")
+
+    def replace_table(self, table: str, frame: pl.DataFrame) -> None:
+        with self._writing(frame) as con:
+            con.execute(f"create or replace table {_check_identifier(table)} as select * from incoming")
+
+    def replace_rows(self, table: str, frame: pl.DataFrame, key_columns: Sequence[str]) -> int:
+        keys = ", ".join(_check_identifier(k) for k in key_columns)
+        matching = f"from {_check_identifier(table)} where ({keys}) in (select {keys} from incoming)"
+        with self._writing(frame) as con:
+            self._ensure_table(con, table)
+            replaced = con.execute(f"select count(*) {matching}").fetchall()[0][0]
+            con.execute(f"delete {matching}")
+            con.execute(f"insert into {table} by name select * from incoming")
         return int(replaced)
 
     def _delete_then_insert(self, table: str, frame: pl.DataFrame, where: str | None, params: list[Any]) -> None:
-        _check_identifier(table)
-        arrow = frame.to_arrow()
-        with self._connect() as con:
-            con.register("incoming", arrow)
-            con.execute("begin transaction")
-            try:
-                self._ensure_table(con, table)
-                if where:
-                    con.execute(f"delete from {table} where {where}", params)
-                con.execute(f"insert into {table} by name select * from incoming")
-                con.execute("commit")
-            except Exception:
-                con.execute("rollback")
-                raise
-            finally:
-                con.unregister("incoming")
+        with self._writing(frame) as con:
+            self._ensure_table(con, _check_identifier(table))
+            if where:
+                con.execute(f"delete from {table} where {where}", params)
+            con.execute(f"insert into {table} by name select * from incoming")
 
     @staticmethod
     def _ensure_table(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -107,6 +107,13 @@ def _checks(c: ColumnSpec, now: dt.datetime) -> list[pa.Check]:
 UTC_DATETIME = pl.Datetime("us", "UTC")
 MONEY_MAX = 100_000_000.0
 
+# Property facts shared by the property records and the sales that serve as comparables.
+PROPERTY_TYPE = ColumnSpec("property_type", pl.String, allowed=PROPERTY_TYPES)
+BEDS = ColumnSpec("beds", pl.Int64, min_value=0, max_value=30)
+BATHS = ColumnSpec("baths", pl.Float64, min_value=0, max_value=30)
+SQFT = ColumnSpec("sqft", pl.Int64, min_value=100, max_value=100_000, description="living area")
+YEAR_BUILT = ColumnSpec("year_built", pl.Int64, min_value=1700, max_value=2100)
+
 PROPERTIES = SourceContract(
     name="properties",
     description="Versioned property records: one row per property and date a fact became known "
@@ -122,12 +129,9 @@ PROPERTIES = SourceContract(
         ColumnSpec("zip_code", pl.String, nullable=False, pattern=r"^\d{5}$", description="5-digit ZIP"),
         ColumnSpec("address", pl.String, pii=True, description="street address (PII)"),
         ColumnSpec("owner_name", pl.String, pii=True, description="owner of record (PII)"),
-        ColumnSpec("property_type", pl.String, allowed=PROPERTY_TYPES),
-        ColumnSpec("beds", pl.Int64, min_value=0, max_value=30),
-        ColumnSpec("baths", pl.Float64, min_value=0, max_value=30),
-        ColumnSpec("sqft", pl.Int64, min_value=100, max_value=100_000, description="living area"),
+        PROPERTY_TYPE, BEDS, BATHS, SQFT,
         ColumnSpec("lot_sqft", pl.Int64, min_value=0, max_value=50_000_000),
-        ColumnSpec("year_built", pl.Int64, min_value=1700, max_value=2100),
+        YEAR_BUILT,
         ColumnSpec("condition", pl.String, allowed=CONDITIONS),
         ColumnSpec("assessed_value", pl.Float64, min_value=0, max_value=MONEY_MAX),
         ColumnSpec("market_value", pl.Float64, min_value=1_000, max_value=MONEY_MAX,
@@ -217,11 +221,7 @@ SALES = SourceContract(
         ColumnSpec("zip_code", pl.String, nullable=False, pattern=r"^\d{5}$"),
         ColumnSpec("sale_date", pl.Date, nullable=False, not_after_ingestion=True),
         ColumnSpec("sale_price", pl.Float64, nullable=False, min_value=1_000, max_value=MONEY_MAX),
-        ColumnSpec("property_type", pl.String, allowed=PROPERTY_TYPES),
-        ColumnSpec("beds", pl.Int64, min_value=0, max_value=30),
-        ColumnSpec("baths", pl.Float64, min_value=0, max_value=30),
-        ColumnSpec("sqft", pl.Int64, min_value=100, max_value=100_000),
-        ColumnSpec("year_built", pl.Int64, min_value=1700, max_value=2100),
+        PROPERTY_TYPE, BEDS, BATHS, SQFT, YEAR_BUILT,
         ColumnSpec("condition_at_sale", pl.String, allowed=SALE_CONDITIONS),
     ),
 )
