@@ -6,6 +6,7 @@ import hashlib
 import dagster as dg
 
 from wholesaler_assets.assets.snapshots import SNAPSHOT_PARTITIONS
+from wholesaler_assets.assets.training import TARGET_PARTITIONS
 from wholesaler_assets.domain.contracts import SOURCES
 from wholesaler_assets.resources import DataFolderResource
 
@@ -22,6 +23,13 @@ snapshot_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("property_snapshots"),
     partitions_def=SNAPSHOT_PARTITIONS,
     description="Take the point-in-time property snapshot of one date.",
+)
+
+training_data_job = dg.define_asset_job(
+    "training_data_job",
+    selection=dg.AssetSelection.assets("training_table", "statistical_validation", "feature_selection"),
+    partitions_def=TARGET_PARTITIONS,
+    description="For one target: build the training table (gates), its statistical report and feature selection.",
 )
 
 daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(

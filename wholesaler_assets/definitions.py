@@ -13,15 +13,23 @@ import dagster as dg
 
 from wholesaler_assets.assets.ingestion import raw_assets
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
-from wholesaler_assets.automation import daily_snapshot_schedule, ingest_job, landing_file_sensor, snapshot_job
+from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
+from wholesaler_assets.automation import (
+    daily_snapshot_schedule,
+    ingest_job,
+    landing_file_sensor,
+    snapshot_job,
+    training_data_job,
+)
 from wholesaler_assets.resources import DataFolderResource, DatasetResource, WarehouseResource
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """All of the platform's definitions, bound to one set of resources."""
     return dg.Definitions(
-        assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales],
-        jobs=[ingest_job, snapshot_job],
+        assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
+                contact_features, training_table, statistical_validation, feature_selection],
+        jobs=[ingest_job, snapshot_job, training_data_job],
         schedules=[daily_snapshot_schedule],
         sensors=[landing_file_sensor],
         resources=dict(resources),

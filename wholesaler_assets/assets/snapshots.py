@@ -35,6 +35,7 @@ class QualityConfig(dg.Config):
 
     min_completeness: float = 0.95
     max_row_count_change: float = 0.2
+    max_bad_row_share: float = 0.2  # of a dataset spec's lead file, past which the file is refused
 
 
 def _read_source(warehouse: WarehouseBackend, source: str, where: str | None = None,
@@ -121,7 +122,7 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
         catalog = source_catalog(contacts, outcomes)
     else:
         try:
-            verdict, catalog = validate_lead_file(spec, dt.datetime.now(dt.UTC))
+            verdict, catalog = validate_lead_file(spec, dt.datetime.now(dt.UTC), config.max_bad_row_share)
         except (FileRejected, DatasetSpecError) as exc:
             reason_file = record_rejected_spec(data_folder.layout(), spec.name, spec.path, str(exc))
             raise dg.Failure(f"lead file of dataset spec {spec.name!r} rejected: {exc}; the previous lead tables "

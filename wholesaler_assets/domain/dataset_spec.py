@@ -136,6 +136,7 @@ def validate_lead_file(spec: DatasetSpec, now: dt.datetime, max_bad_row_share: f
         excluded_columns=excluded,
         data_cutoff=cutoff.astimezone(dt.UTC).isoformat(),
         positive_share_bands={k: list(v) for k, v in spec.positive_share_band.items()},
+        censor_provided_labels=spec.data_cutoff is not None,
     )
     return verdict, catalog
 

@@ -33,6 +33,8 @@ class DatasetCatalog:
     excluded_columns: dict[str, str]  # column -> why it is not a feature
     data_cutoff: str  # ISO timestamp: nothing after it is known
     positive_share_bands: dict[str, list[float]] = field(default_factory=dict)
+    # Ready labels are taken as final unless the spec declared a cutoff to censor them against.
+    censor_provided_labels: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -90,3 +90,55 @@ def row_count_change(previous: int | None, current: int, max_change_share: float
         details={"previous_rows": previous, "current_rows": current,
                  "change_share": round(change, 4) if previous else None, "max_change_share": max_change_share},
     )
+
+
+def nothing_known_after_contact(table: pl.DataFrame) -> GateResult:
+    """Leakage: no feature value was effective after its contact (snapshots and records by date)."""
+    late = table.filter((pl.col("feature_known_at") > pl.col("contact_time"))
+                        | (pl.col("snapshot_date") > pl.col("contact_time").dt.date()))
+    return GateResult(
+        passed=late.height == 0,
+        summary=f"{late.height} contact(s) have features effective after the contact" if late.height
+        else "every feature was known at its contact time",
+        details={"rows": late.height, "examples": late.head(MAX_EXAMPLES).select(
+            pl.format("{} contacted {}, feature known {}", "contact_id", "contact_time", "feature_known_at")
+        ).to_series().to_list()},
+    )
+
+
+def no_outcome_before_contact(table: pl.DataFrame) -> GateResult:
+    """Leakage: the lead had not already reached the target's outcome when it was contacted."""
+    early = table.filter(pl.col("outcome_time") <= pl.col("contact_time"))
+    return GateResult(
+        passed=early.height == 0,
+        summary=f"{early.height} contact(s) come after the lead's outcome" if early.height
+        else "no contact comes after its lead's outcome",
+        details={"rows": early.height, "examples": early.head(MAX_EXAMPLES).select(
+            pl.format("{} contacted {}, outcome at {}", "contact_id", "contact_time", "outcome_time")
+        ).to_series().to_list()},
+    )
+
+
+def share_in_band(share: float, low: float, high: float, what: str) -> GateResult:
+    """A share (e.g. of positive labels) lies inside [low, high]."""
+    passed = low <= share <= high
+    return GateResult(
+        passed=passed,
+        summary=f"{what} {share:.2%} is {'inside' if passed else 'outside'} the band {low:.2%}-{high:.2%}",
+        details={"share": round(share, 6), "band_low": low, "band_high": high},
+    )
+
+
+def matched_share(table: pl.DataFrame, column: str, min_share: float, applicable: bool) -> GateResult:
+    """At least `min_share` of rows found a match (non-null `column`), where matching applies."""
+    if not applicable:
+        return GateResult(True, "not applicable: this dataset has no property snapshots", {"applicable": False})
+    share = float(table[column].is_not_null().mean()) if table.height else 0.0
+    passed = share >= min_share
+    unmatched = table.filter(pl.col(column).is_null())
+    return GateResult(
+        passed=passed,
+        summary=f"{share:.1%} of contacts matched a snapshot ({'>=' if passed else '<'} {min_share:.0%})",
+        details={"matched_share": round(share, 4), "min_share": min_share, "unmatched_rows": unmatched.height,
+                 "examples": unmatched.head(MAX_EXAMPLES)["contact_id"].to_list()},
+    )

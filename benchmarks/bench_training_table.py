@@ -1,0 +1,103 @@
+"""Benchmark: build the three training tables from ~1M contacts.
+
+Setup (not timed): a synthetic market sized for about 1M contacts and monthly property snapshots
+of the leads' properties. Timed: point-in-time contact features plus the three labelled, split
+and folded tables, against a bare polars `join_asof` of the same contacts and snapshots measured
+in the same run. The last line is one JSON object of the figures.
+
+    .venv/bin/python benchmarks/bench_training_table.py [--contacts 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import time
+
+import polars as pl
+
+from wholesaler_assets.domain.feature_contract import source_feature_contract
+from wholesaler_assets.domain.features import SNAPSHOT_COLUMNS, source_contact_features
+from wholesaler_assets.domain.leads import comparable_sales_from_source, lead_outcomes_from_source
+from wholesaler_assets.domain.snapshots import build_property_snapshot
+from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, generate_market
+from wholesaler_assets.domain.targets import TARGETS
+from wholesaler_assets.domain.training_table import build_training_table
+
+CONTACTS_PER_PROPERTY = 1.6  # measured on the default market: 80k contacts for 50k properties
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
+    days, day = [], start
+    while day <= end:
+        nxt = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        days.append(min(nxt - dt.timedelta(days=1), end))
+        day = nxt
+    return days
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    config = MarketConfig(n_properties=int(args.contacts / CONTACTS_PER_PROPERTY), dirt=DirtConfig.clean())
+    started = time.perf_counter()
+    market = generate_market(config)
+    lead_properties = market.contacts["property_id"].unique().implode()
+    properties = market.properties.filter(pl.col("property_id").is_in(lead_properties))
+    events = market.distress_events.filter(pl.col("property_id").is_in(lead_properties))
+    snapshots = pl.concat([
+        build_property_snapshot(properties, events, day).select(SNAPSHOT_COLUMNS)
+        for day in _month_ends(config.start_date, config.end_date)
+    ])
+    contacts = market.contacts.drop("owner_phone")
+    outcomes = lead_outcomes_from_source(market.outcomes)
+    sales = comparable_sales_from_source(market.sales)
+    print(f"setup: {contacts.height:,} contacts, {snapshots.height:,} snapshot rows "
+          f"in {time.perf_counter() - started:.1f} s", flush=True)
+
+    started = time.perf_counter()
+    left = contacts.with_columns(contact_date=pl.col("contact_time").dt.date()).sort("contact_date")
+    bare = left.join_asof(snapshots.sort("snapshot_date"), left_on="contact_date", right_on="snapshot_date",
+                          by="property_id", strategy="backward", check_sortedness=False)
+    join_asof_s = time.perf_counter() - started
+    print(f"baseline: bare join_asof of {bare.height:,} rows in {join_asof_s:.2f} s", flush=True)
+    del bare, left
+
+    started = time.perf_counter()
+    features = source_contact_features(contacts, snapshots, sales)
+    features_s = time.perf_counter() - started
+    cutoff = dt.datetime.combine(config.end_date + dt.timedelta(days=1), dt.time(), dt.UTC)
+    contract = source_feature_contract()
+    rows = {}
+    for name, target in TARGETS.items():
+        t0 = time.perf_counter()
+        built = build_training_table(features, outcomes, target, "outcome_time", cutoff, contract)
+        rows[name] = built.table.height
+        print(f"  {name}: {built.table.height:,} rows, {built.positive_share:.2%} positive, "
+              f"{built.censored:,} censored, {built.folds.height:,} fold rows, {time.perf_counter() - t0:.2f} s",
+              flush=True)
+    seconds = time.perf_counter() - started
+    figures = {
+        "contacts": contacts.height,
+        "snapshot_rows": snapshots.height,
+        "features_s": round(features_s, 2),
+        "seconds": round(seconds, 2),
+        "join_asof_s": round(join_asof_s, 2),
+        "peak_rss_mb": round(_peak_rss_mb()),
+        "ratio_vs_join_asof": round(seconds / join_asof_s, 2),
+    }
+    print(f"three tables in {seconds:.1f} s, {figures['ratio_vs_join_asof']}x the bare join_asof "
+          f"(aim: within 2x), peak RSS {figures['peak_rss_mb']} MB")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Point-in-time features of each lead contact.
+
+Every feature is what was known when the contact was made:
+- property state comes from the latest snapshot dated on or before the contact date (an as-of
+  join, never a later one). A date-stamped record counts as known from the start of its day;
+- contact history counts only earlier contacts of the same lead;
+- the ZIP price trend uses sales of months that had ended before the contact.
+
+Audit columns travel with the features so the leakage gate can verify all of this on the table:
+`snapshot_date` and `feature_known_at` (the newest date any feature value was effective).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from wholesaler_assets.domain.contracts import CHANNELS
+
+AUDIT_COLUMNS = ("contact_id", "lead_id", "property_id", "contact_time", "snapshot_date", "feature_known_at")
+
+SNAPSHOT_COLUMNS = (
+    "snapshot_date", "property_id", "record_effective_date", "latest_event_date", "metro", "zip_code",
+    "property_type", "beds", "baths", "sqft", "year_built", "condition", "market_value", "equity_share",
+    "years_owned", "owner_type", "absentee_owner", "out_of_state_owner", "tax_delinquent", "tax_amount_owed",
+    "tax_years_delinquent", "in_foreclosure", "days_to_auction", "open_code_violations", "in_probate", "vacant",
+    "distress_signal_count", "distress_events_90d", "distress_events_365d",
+)
+
+TREND_WINDOW_MONTHS = 6
+
+
+def contact_history(contacts: pl.DataFrame) -> pl.DataFrame:
+    """Per contact, what earlier contacts of the same lead looked like."""
+    ordered = contacts.sort("lead_id", "contact_time", "contact_id")
+    earlier = pl.int_range(pl.len()).over("lead_id")
+    return ordered.with_columns(
+        prior_contacts=earlier.cast(pl.Int64),
+        **{f"prior_{c}": (pl.col("channel") == c).cast(pl.Int64).cum_sum().shift(1, fill_value=0).over("lead_id")
+           for c in CHANNELS},
+        days_since_previous_contact=(pl.col("contact_time") - pl.col("contact_time").shift(1)).over("lead_id")
+        .dt.total_seconds() / 86_400,
+    )
+
+
+def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
+    """Per ZIP and month: median price per sqft of the last 6 months against the 6 before, minus 1.
+
+    A month's figure uses sales up to the end of that month, so it is known from the first day of
+    the next month (`known_from`), the key of the as-of join.
+    """
+    monthly = (
+        sales.filter(pl.col("price_per_sqft").is_not_null())
+        .with_columns(month=pl.col("sale_date").dt.truncate("1mo"))
+        .group_by("zip_code", "month")
+        .agg(pl.col("price_per_sqft").median().alias("median_ppsf"))
+    )
+    if monthly.is_empty():
+        return pl.DataFrame(schema={"zip_code": pl.String, "known_from": pl.Date, "zip_price_trend": pl.Float64})
+    months = pl.date_range(monthly["month"].min(), monthly["month"].max(), "1mo", eager=True).alias("month")
+    grid = monthly.select("zip_code").unique().join(months.to_frame(), how="cross")
+    recent = pl.col("median_ppsf").rolling_mean(TREND_WINDOW_MONTHS, min_samples=2).over("zip_code")
+    return (
+        grid.join(monthly, on=["zip_code", "month"], how="left")
+        .sort("zip_code", "month")
+        .with_columns(recent=recent)
+        .with_columns(prior=pl.col("recent").shift(TREND_WINDOW_MONTHS).over("zip_code"))
+        .select(
+            "zip_code",
+            pl.col("month").dt.offset_by("1mo").alias("known_from"),
+            (pl.col("recent") / pl.col("prior") - 1).alias("zip_price_trend"),
+        )
+        .drop_nulls("zip_price_trend")
+        .sort("known_from")
+    )
+
+
+def source_contact_features(contacts: pl.DataFrame, snapshots: pl.DataFrame, sales: pl.DataFrame) -> pl.DataFrame:
+    """Features of every contact of the landing-source dataset, with the audit columns first."""
+    history = contact_history(contacts).with_columns(contact_date=pl.col("contact_time").dt.date())
+    state = snapshots.select(SNAPSHOT_COLUMNS).sort("snapshot_date")
+    joined = history.sort("contact_date").join_asof(
+        state, left_on="contact_date", right_on="snapshot_date", by="property_id", strategy="backward",
+        check_sortedness=False,
+    )
+    trends = zip_price_trends(sales)
+    joined = joined.sort("contact_date").join_asof(
+        trends, left_on="contact_date", right_on="known_from", by="zip_code", strategy="backward",
+        check_sortedness=False,
+    )
+    day = pl.col("contact_date")
+    lag = (day - pl.col("snapshot_date")).dt.total_days()
+    known_at = pl.max_horizontal("record_effective_date", "latest_event_date", "known_from")
+    return joined.select(
+        *AUDIT_COLUMNS[:5],
+        known_at.cast(pl.Datetime("us", "UTC")).alias("feature_known_at"),
+        "metro", "property_type", "condition", "owner_type", "beds", "baths", "sqft",
+        (day.dt.year() - pl.col("year_built")).alias("building_age"),
+        "market_value", "equity_share",
+        (pl.col("years_owned") + lag / 365.25).alias("years_owned"),
+        "absentee_owner", "out_of_state_owner", "tax_delinquent", "tax_years_delinquent",
+        pl.when(pl.col("market_value") > 0).then(pl.col("tax_amount_owed") / pl.col("market_value"))
+        .alias("tax_owed_share"),
+        "in_foreclosure", (pl.col("days_to_auction") - lag).alias("days_to_auction"), "in_probate", "vacant",
+        "open_code_violations", "distress_signal_count", "distress_events_90d", "distress_events_365d",
+        (day - pl.col("latest_event_date")).dt.total_days().alias("days_since_latest_event"),
+        "channel", "campaign_step", "prior_contacts", *[f"prior_{c}" for c in CHANNELS],
+        "days_since_previous_contact", "zip_price_trend",
+    ).sort("contact_time", "contact_id")
+
+
+def spec_contact_features(contacts: pl.DataFrame, feature_columns: dict[str, str]) -> pl.DataFrame:
+    """Features of a user's lead file: its own attribute columns, known at contact time by declaration."""
+    return contacts.select(
+        "contact_id", "lead_id", pl.lit(None, pl.String).alias("property_id"), "contact_time",
+        pl.lit(None, pl.Date).alias("snapshot_date"), pl.lit(None, pl.Datetime("us", "UTC")).alias("feature_known_at"),
+        *feature_columns,
+    ).sort("contact_time", "contact_id")

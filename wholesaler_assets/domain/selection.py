@@ -1,0 +1,94 @@
+"""Feature selection fitted on training rows only: IV filter, correlation culling, VIF pruning.
+
+Steps, in order (formulas and smoothing in `statistics`):
+1. Information value: every feature (numeric, boolean, categorical) with IV below `min_iv`
+   is dropped; it carries too little univariate signal to earn a place.
+2. Correlation: among the remaining numeric and boolean features, pairs with |r| above
+   `max_correlation` are visited from the highest |r| down; while both are still in, the one
+   with the lower IV goes (equal IVs: the name sorting later goes). Pairwise r does not change
+   when other columns leave, so it is computed once.
+3. VIF: among the remaining numeric features, the one with the highest VIF is dropped while
+   that VIF exceeds `max_vif`, recomputing after each drop (one drop changes every other VIF).
+   Ties go to the lower IV, then to the name sorting first.
+Categorical features only go through step 1. Everything is computed from `train` alone, so a
+caller that passes only training-fold rows cannot leak holdout information into the choice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+from wholesaler_assets.domain.statistics import (
+    BOOLEAN,
+    FEATURE_KINDS,
+    NUMERIC,
+    high_correlation_pairs,
+    information_values,
+    variance_inflation_factors,
+)
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """Outcome of `select_features`."""
+
+    selected: list[str]                 # kept features, in the input order of `features`
+    removed: dict[str, str]             # feature -> reason, in the order they were removed
+    information_values: dict[str, float]  # IV of every input feature (input order)
+    vif: dict[str, float]               # VIF of the numeric features kept, after pruning
+
+
+def select_features(train: pl.DataFrame, features: dict[str, str], label: str,
+                    min_iv: float = 0.02, max_correlation: float = 0.9,
+                    max_vif: float = 10.0) -> SelectionResult:
+    """Choose features on training rows: IV >= min_iv, no |r| > max_correlation, VIF <= max_vif."""
+    unknown = {f: k for f, k in features.items() if k not in FEATURE_KINDS}
+    if unknown:
+        raise ValueError(f"unknown feature kinds: {unknown}")
+    ivs = information_values(train, features, label)
+    removed: dict[str, str] = {}
+
+    for feature, iv in ivs.items():
+        if iv < min_iv:
+            removed[feature] = f"IV {iv:.4f} below {min_iv:g}"
+
+    _cull_correlated(train, features, ivs, removed, max_correlation)
+    vif = _prune_high_vif(train, features, ivs, removed, max_vif)
+
+    selected = [f for f in features if f not in removed]
+    return SelectionResult(selected=selected, removed=removed, information_values=ivs, vif=vif)
+
+
+def _remaining(features: dict[str, str], removed: dict[str, str], kinds: tuple[str, ...]) -> list[str]:
+    return [f for f, kind in features.items() if kind in kinds and f not in removed]
+
+
+def _cull_correlated(train: pl.DataFrame, features: dict[str, str], ivs: dict[str, float],
+                     removed: dict[str, str], max_correlation: float) -> None:
+    """Step 2: of each pair above max_correlation (highest |r| first), drop the lower-IV one."""
+    candidates = _remaining(features, removed, (NUMERIC, BOOLEAN))
+    for first, second, r in high_correlation_pairs(train, candidates, max_correlation):
+        if first in removed or second in removed:
+            continue
+        # Keep the higher IV; on equal IV keep the name sorting first.
+        kept, dropped = sorted((first, second), key=lambda f: (-ivs[f], f))
+        removed[dropped] = f"correlation {r:.3f} with {kept} (higher IV kept)"
+
+
+def _prune_high_vif(train: pl.DataFrame, features: dict[str, str], ivs: dict[str, float],
+                    removed: dict[str, str], max_vif: float) -> dict[str, float]:
+    """Step 3: drop the highest-VIF numeric feature while it exceeds max_vif; final VIFs."""
+    while True:
+        vif = variance_inflation_factors(train, _remaining(features, removed, (NUMERIC,)))
+        over = [f for f, v in vif.items() if v > max_vif]
+        if not over:
+            return vif
+        worst = min(over, key=lambda f: (-vif[f], ivs[f], f))
+        removed[worst] = f"VIF {_format_vif(vif[worst])} above {max_vif:g}"
+
+
+def _format_vif(value: float) -> str:
+    return "inf (exactly collinear)" if math.isinf(value) else f"{value:.1f}"
