@@ -37,18 +37,19 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     done = subprocess.run(
         [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
-         str(tmp_path / "data"), "--snapshot-every-days", "180"],
+         str(tmp_path / "data"), "--snapshot-every-days", "30"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for step in ("[1/4]", "[2/4]", "[3/4]", "[4/4]", "Dagster UI", "MLflow UI", "demo_data_report.md"):
+    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "Dagster UI", "MLflow UI", "demo_data_report.md"):
         assert step in done.stdout
     report = (tmp_path / "data" / "reports" / "demo_data_report.md").read_text()
     assert "| property_snapshots |" in report and "rejected" in report
+    assert "| booked_call_7d |" in report and "| deal_30d |" in report
     # Running it again keeps the data and does not ingest anything twice.
     again = subprocess.run(
         [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
-         str(tmp_path / "data"), "--snapshot-every-days", "180"],
+         str(tmp_path / "data"), "--snapshot-every-days", "30"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert again.returncode == 0, again.stderr[-3000:]

@@ -165,3 +165,20 @@ def test_tables_build_from_a_dataset_spec(embedded_resources, spec, built, skipp
         assert not result.asset_materializations_for_node("training_table")  # skipped, not faked
     table = resources["warehouse"].open().read("training_table")
     assert set(table["target"]) == set(built)
+
+
+def test_feature_selection_never_sees_holdout_rows(market_resources):
+    assert dg.materialize([contact_features], resources=market_resources).success
+    assert _per_target(market_resources, "booked_call_7d").success
+    warehouse = market_resources["warehouse"].open()
+    table = warehouse.read("training_table")
+    # `sqft` is planted to be the label itself in the holdout and uninformative in training rows.
+    planted = table.with_columns(sqft=pl.when(pl.col("split") == "holdout").then(pl.col("label") * 1_000.0 + 500)
+                                 .otherwise(pl.lit(1_500.0)))
+    warehouse.replace_table("training_table", planted)
+    result = dg.materialize([feature_selection], resources=market_resources, partition_key="booked_call_7d")
+    assert result.success
+    selection = warehouse.read("feature_selection", "target = ?", ["booked_call_7d"])
+    sqft = selection.filter(pl.col("feature") == "sqft").row(0, named=True)
+    assert not sqft["selected"]
+    assert sqft["reason"].startswith("IV 0.0000")

@@ -25,6 +25,12 @@ snapshot_job = dg.define_asset_job(
     description="Take the point-in-time property snapshot of one date.",
 )
 
+features_job = dg.define_asset_job(
+    "features_job",
+    selection=dg.AssetSelection.assets("contact_features"),
+    description="Rebuild the point-in-time features of every contact from the lead tables and all snapshots.",
+)
+
 training_data_job = dg.define_asset_job(
     "training_data_job",
     selection=dg.AssetSelection.assets("training_table", "statistical_validation", "feature_selection"),

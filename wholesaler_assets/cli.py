@@ -11,6 +11,7 @@ from pathlib import Path
 
 from wholesaler_assets.domain.contracts import CONTRACTS, contract_markdown
 from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
+from wholesaler_assets.domain.targets import TARGET_NAMES
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -92,7 +93,22 @@ def _demo(args: argparse.Namespace) -> int:
         if i % 10 == 0 or i == len(dates):
             print(f"      {i}/{len(dates)} snapshots done ({time.perf_counter() - started:.0f} s elapsed)")
 
-    _step(4, "summary")
+    _step(4, "training data: contact_features, then per target training_table, statistics, feature selection")
+    features = defs.resolve_job_def("features_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
+                                                                       raise_on_error=False)
+    if not features.success:
+        _report_run(features)
+        return 1
+    training = defs.resolve_job_def("training_data_job")
+    for target in TARGET_NAMES:
+        run = training.execute_in_process(instance=instance, partition_key=target, run_config=QUIET_RUN,
+                                          raise_on_error=False)
+        print(f"      {target}:")
+        _report_run(run)
+        if not run.success:
+            return 1
+
+    _step(5, "summary")
     report = _write_demo_report(defs, layout)
     print(report)
     print(_next_steps(layout, time.perf_counter() - started))
@@ -105,7 +121,7 @@ def _snapshot_dates(start: dt.date, end: dt.date, every_days: int) -> list[dt.da
 
 
 def _step(number: int, text: str) -> None:
-    print(f"[{number}/4] {text}", flush=True)
+    print(f"[{number}/5] {text}", flush=True)
 
 
 def _report_run(result) -> None:  # noqa: ANN001 - dagster's ExecuteInProcessResult
@@ -123,8 +139,20 @@ def _write_demo_report(defs, layout) -> str:  # noqa: ANN001
     manifest = warehouse.read("ingest_manifest")
     lines = ["# Demo data report", "", "| table | rows |", "|---|---|"]
     for table in ("raw_properties", "raw_distress_events", "raw_contacts", "raw_outcomes", "raw_sales",
-                  "lead_contacts", "lead_outcomes", "comparable_sales", "property_snapshots"):
+                  "lead_contacts", "lead_outcomes", "comparable_sales", "property_snapshots", "contact_features"):
         lines.append(f"| {table} | {warehouse.row_count(table):,} |")
+    if warehouse.table_exists("training_table"):
+        shares = warehouse.query("select target, count(*) as n, avg(label) as positive_share, "
+                                 "sum(case when split = 'holdout' then 1 else 0 end) as holdout "
+                                 "from training_table group by target order by target")
+        selected = warehouse.query("select target, sum(case when selected then 1 else 0 end) as kept, count(*) as n "
+                                   "from feature_selection group by target")
+        kept = dict(zip(selected["target"], selected["kept"], strict=True))
+        lines += ["", "| training table | rows | positive share | holdout rows | features kept |",
+                  "|---|---|---|---|---|"]
+        for r in shares.iter_rows(named=True):
+            lines.append(f"| {r['target']} | {r['n']:,} | {r['positive_share']:.2%} | {r['holdout']:,} | "
+                         f"{kept.get(r['target'], 0)} |")
     lines += ["", "| source | file | status | rows loaded | rows quarantined | reason |", "|---|---|---|---|---|---|"]
     for r in manifest.sort("source", "file_name").iter_rows(named=True):
         lines.append(f"| {r['source']} | {r['file_name']} | {r['status']} | {r['rows_loaded']:,} | "
@@ -141,7 +169,8 @@ Demo finished in {seconds:.0f} s. Open next:
   Dagster UI     make dev   ->  http://127.0.0.1:3000  (assets, checks and the runs above)
   MLflow UI      .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db -p 5000
                  ->  http://127.0.0.1:5000  (training runs land here once models exist)
-  Report         {layout.reports / 'demo_data_report.md'}
+  Reports        {layout.reports}/  (demo_data_report.md, statistical_validation_<target>.md,
+                 feature_order_<target>.json, feature_contract_<dataset>.json)
   Warehouse      {layout.root / 'warehouse.duckdb'}
   Quarantine     {layout.quarantine}/  (rejected files with .reason.json, bad rows as CSV)
   Ground truth   {layout.ground_truth / 'contact_probabilities.parquet'}

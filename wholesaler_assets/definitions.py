@@ -16,6 +16,7 @@ from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, pr
 from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
 from wholesaler_assets.automation import (
     daily_snapshot_schedule,
+    features_job,
     ingest_job,
     landing_file_sensor,
     snapshot_job,
@@ -29,7 +30,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
                 contact_features, training_table, statistical_validation, feature_selection],
-        jobs=[ingest_job, snapshot_job, training_data_job],
+        jobs=[ingest_job, snapshot_job, features_job, training_data_job],
         schedules=[daily_snapshot_schedule],
         sensors=[landing_file_sensor],
         resources=dict(resources),
