@@ -37,7 +37,7 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     done = subprocess.run(
         [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
-         str(tmp_path / "data"), "--snapshot-every-days", "30"],
+         str(tmp_path / "data"), "--snapshot-every-days", "120"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -49,7 +49,7 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
     # Running it again keeps the data and does not ingest anything twice.
     again = subprocess.run(
         [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
-         str(tmp_path / "data"), "--snapshot-every-days", "30"],
+         str(tmp_path / "data"), "--snapshot-every-days", "120"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert again.returncode == 0, again.stderr[-3000:]

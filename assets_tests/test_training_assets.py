@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -38,12 +39,23 @@ def _write_snapshots(resources, every_days: int = 7) -> None:
         day += dt.timedelta(days=every_days)
 
 
-@pytest.fixture
-def market_resources(data_root, embedded_resources):
-    layout = DataLayout(data_root)
+@pytest.fixture(scope="module")
+def market_warehouse(tmp_path_factory) -> Path:
+    """One ingested market with weekly snapshots per module; each test works on its own copy."""
+    from wholesaler_assets.definitions import embedded_resources as build
+
+    root = tmp_path_factory.mktemp("market")
+    layout = DataLayout(root)
     write_market(MARKET, layout.landing, layout.ground_truth)
-    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=embedded_resources).success
-    _write_snapshots(embedded_resources)
+    resources = build(str(root))
+    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
+    _write_snapshots(resources)
+    return root / "warehouse.duckdb"
+
+
+@pytest.fixture
+def market_resources(market_warehouse, data_root, embedded_resources):
+    shutil.copy(market_warehouse, data_root / "warehouse.duckdb")
     return embedded_resources
 
 

@@ -116,8 +116,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _snapshot_dates(start: dt.date, end: dt.date, every_days: int) -> list[dt.date]:
-    dates = [end - dt.timedelta(days=every_days * k) for k in range((end - start).days // every_days + 1)]
-    return sorted(d for d in dates if d >= start)
+    """Every N days back from the cutoff, plus the first day so the earliest contacts find a snapshot."""
+    dates = {end - dt.timedelta(days=every_days * k) for k in range((end - start).days // every_days + 1)}
+    return sorted({start, *(d for d in dates if d >= start)})
 
 
 def _step(number: int, text: str) -> None:

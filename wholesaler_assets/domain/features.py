@@ -30,15 +30,24 @@ TREND_WINDOW_MONTHS = 6
 
 
 def contact_history(contacts: pl.DataFrame) -> pl.DataFrame:
-    """Per contact, what earlier contacts of the same lead looked like."""
+    """Per contact, what earlier contacts of the same lead looked like.
+
+    Computed with running totals over the frame sorted by lead and time, minus each lead's total
+    at its first row: the same as a per-lead window, without the cost of grouping.
+    """
     ordered = contacts.sort("lead_id", "contact_time", "contact_id")
-    earlier = pl.int_range(pl.len()).over("lead_id")
+    first = pl.col("lead_id") != pl.col("lead_id").shift(1, fill_value="")
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+
+    def before_this_row(flag: pl.Expr) -> pl.Expr:
+        running = flag.cast(pl.Int64).cum_sum() - flag.cast(pl.Int64)  # total over all earlier rows
+        return running - pl.when(first).then(running).forward_fill()  # ... of this lead only
+
     return ordered.with_columns(
-        prior_contacts=earlier.cast(pl.Int64),
-        **{f"prior_{c}": (pl.col("channel") == c).cast(pl.Int64).cum_sum().shift(1, fill_value=0).over("lead_id")
-           for c in CHANNELS},
-        days_since_previous_contact=(pl.col("contact_time") - pl.col("contact_time").shift(1)).over("lead_id")
-        .dt.total_seconds() / 86_400,
+        prior_contacts=row - pl.when(first).then(row).forward_fill(),
+        **{f"prior_{c}": before_this_row(pl.col("channel") == c) for c in CHANNELS},
+        days_since_previous_contact=pl.when(~first).then(
+            (pl.col("contact_time") - pl.col("contact_time").shift(1)).dt.total_seconds() / 86_400),
     )
 
 
@@ -77,11 +86,16 @@ def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
 def source_contact_features(contacts: pl.DataFrame, snapshots: pl.DataFrame, sales: pl.DataFrame) -> pl.DataFrame:
     """Features of every contact of the landing-source dataset, with the audit columns first."""
     history = contact_history(contacts).with_columns(contact_date=pl.col("contact_time").dt.date())
-    state = snapshots.select(SNAPSHOT_COLUMNS).sort("snapshot_date")
-    joined = history.sort("contact_date").join_asof(
-        state, left_on="contact_date", right_on="snapshot_date", by="property_id", strategy="backward",
+    # Join on the keys alone, then fetch the matched snapshot rows: sorting millions of wide
+    # snapshot rows costs more than the join itself.
+    keys = snapshots.select("property_id", "snapshot_date").with_row_index("_snapshot_row").sort("snapshot_date")
+    matched = history.sort("contact_date").join_asof(
+        keys, left_on="contact_date", right_on="snapshot_date", by="property_id", strategy="backward",
         check_sortedness=False,
     )
+    state = snapshots.select(pl.col(c).gather(matched["_snapshot_row"]) for c in SNAPSHOT_COLUMNS
+                             if c != "property_id")
+    joined = pl.concat([matched.drop("_snapshot_row", "snapshot_date"), state], how="horizontal")
     trends = zip_price_trends(sales)
     joined = joined.sort("contact_date").join_asof(
         trends, left_on="contact_date", right_on="known_from", by="zip_code", strategy="backward",
