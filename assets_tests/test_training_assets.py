@@ -85,7 +85,9 @@ def test_all_three_tables_build_and_pass_their_gates(market_resources, data_root
         assert not {"owner_phone", "owner_name", "address"} & set(table.columns)
         folds = warehouse.read("training_folds", "target = ?", [target])
         assert set(folds["fold"]) == {1, 2, 3, 4}
-        selected = warehouse.read("feature_selection", "target = ?", [target])
+        selection = warehouse.read("feature_selection", "target = ?", [target])
+        assert set(selection["fold"]) == {0, 1, 2, 3, 4}  # the final choice and one per fold
+        selected = selection.filter(pl.col("fold") == 0)
         assert selected["selected"].sum() > 5
         assert selected.filter(~pl.col("selected"))["reason"].is_not_null().all()
         assert (data_root / "reports" / f"statistical_validation_{target}.md").exists()
@@ -190,7 +192,7 @@ def test_feature_selection_never_sees_holdout_rows(market_resources):
     warehouse.replace_table("training_table", planted)
     result = dg.materialize([feature_selection], resources=market_resources, partition_key="booked_call_7d")
     assert result.success
-    selection = warehouse.read("feature_selection", "target = ?", ["booked_call_7d"])
+    selection = warehouse.read("feature_selection", "target = ? and fold = 0", ["booked_call_7d"])
     sqft = selection.filter(pl.col("feature") == "sqft").row(0, named=True)
     assert not sqft["selected"]
     assert sqft["reason"].startswith("IV 0.0000")

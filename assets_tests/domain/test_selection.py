@@ -123,3 +123,27 @@ def test_holdout_leak_is_invisible_when_fitting_on_training_rows_only():
     assert on_train.selected == ["signal"]
     # The same call on all rows would have been fooled: the planted leak is real.
     assert "leaky" in select_features(frame, features, "label").selected
+
+
+def test_per_fold_selection_uses_only_that_folds_training_rows():
+    from wholesaler_assets.domain.selection import FINAL_FOLD, select_per_fold, selection_table
+
+    rng = np.random.default_rng(3)
+    n = 4_000
+    label = (rng.random(n) < 0.2).astype(np.int8)
+    late = np.arange(n) >= 2_000  # informative only in the later half of the rows
+    frame = pl.DataFrame({
+        "contact_id": [f"C{i:08d}" for i in range(n)],
+        "late_signal": np.where(late, label + rng.normal(0, 0.1, n), 0.0),
+        "steady": label + rng.normal(0, 0.5, n),
+        "label": label,
+    })
+    folds = pl.DataFrame({"fold": [1] * 2_000 + [1] * 2_000, "role": ["train"] * 2_000 + ["validation"] * 2_000,
+                          "contact_id": frame["contact_id"]}).with_columns(pl.col("fold").cast(pl.Int32))
+    features = {"late_signal": "numeric", "steady": "numeric"}
+    results = select_per_fold(frame, folds, features, "label")
+    assert "late_signal" in results[FINAL_FOLD].selected
+    assert "late_signal" not in results[1].selected  # fold 1 never saw its validation rows
+    assert "steady" in results[1].selected
+    table = selection_table(results, features)
+    assert table.height == 4 and set(table["fold"]) == {0, 1}

@@ -17,7 +17,7 @@ from wholesaler_assets.domain.feature_contract import (
 from wholesaler_assets.domain.features import SNAPSHOT_COLUMNS, source_contact_features, spec_contact_features
 from wholesaler_assets.domain.labels import LABEL
 from wholesaler_assets.domain.leads import DatasetCatalog
-from wholesaler_assets.domain.selection import select_features
+from wholesaler_assets.domain.selection import FINAL_FOLD, select_per_fold, selection_table
 from wholesaler_assets.domain.splits import TRAIN, fold_summary
 from wholesaler_assets.domain.statistics import (
     high_correlation_pairs,
@@ -249,18 +249,12 @@ def feature_selection(context: dg.AssetExecutionContext, config: SelectionConfig
     table = _target_table(wh, context.partition_key)
     kinds = {f: k for f, k in feature_contract_of(catalog).kinds.items() if f in table.columns}
     train = table.filter(pl.col("split") == TRAIN)  # never the gap or holdout rows
-    result = select_features(train, kinds, LABEL, min_iv=config.min_information_value,
-                             max_correlation=config.max_correlation, max_vif=config.max_vif)
-    order = {name: i for i, name in enumerate(result.selected)}
-    rows = pl.DataFrame({
-        "target": [context.partition_key] * len(kinds),
-        "feature": list(kinds),
-        "kind": list(kinds.values()),
-        "selected": [f in order for f in kinds],
-        "position": [order.get(f) for f in kinds],
-        "reason": [result.removed.get(f) for f in kinds],
-        "information_value": [result.information_values.get(f) for f in kinds],
-    }, schema_overrides={"position": pl.Int64, "reason": pl.String, "information_value": pl.Float64})
+    folds = wh.read("training_folds", "target = ?", [context.partition_key])
+    results = select_per_fold(train, folds, kinds, LABEL, min_iv=config.min_information_value,
+                              max_correlation=config.max_correlation, max_vif=config.max_vif)
+    result = results[FINAL_FOLD]
+    rows = selection_table(results, kinds).with_columns(target=pl.lit(context.partition_key))
+    kept_everywhere = [f for f in result.selected if all(f in r.selected for r in results.values())]
     wh.replace_partition("feature_selection", rows, "target", context.partition_key)
     path = data_folder.layout().reports / f"feature_order_{context.partition_key}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,6 +268,8 @@ def feature_selection(context: dg.AssetExecutionContext, config: SelectionConfig
         "removed": counts_table(result.removed, "feature", "reason"),
         "feature_order_file": dg.MetadataValue.path(str(path)),
         "training_rows": train.height,
+        "folds_selected": len(results) - 1,
+        "kept_in_every_fold": dg.MetadataValue.json(kept_everywhere),
     })
 
 

@@ -92,3 +92,46 @@ def _prune_high_vif(train: pl.DataFrame, features: dict[str, str], ivs: dict[str
 
 def _format_vif(value: float) -> str:
     return "inf (exactly collinear)" if math.isinf(value) else f"{value:.1f}"
+
+
+FINAL_FOLD = 0  # fold number under which the selection fitted on all training rows is stored
+
+
+def select_per_fold(
+    table: pl.DataFrame,
+    folds: pl.DataFrame,
+    features: dict[str, str],
+    label: str,
+    **thresholds: float,
+) -> dict[int, SelectionResult]:
+    """The final selection (all training rows, fold 0) and one per CV fold, fitted on that fold's train part.
+
+    `table` must hold only training rows; `folds` is the (fold, role, contact_id) membership. The
+    per-fold selections let cross-validation score each fold with features chosen without its
+    validation rows.
+    """
+    results = {FINAL_FOLD: select_features(table, features, label, **thresholds)}
+    for fold in sorted(folds["fold"].unique().to_list()):
+        fit_ids = folds.filter((pl.col("fold") == fold) & (pl.col("role") == "train"))["contact_id"]
+        fit = table.filter(pl.col("contact_id").is_in(fit_ids.implode()))
+        if fit[label].n_unique() > 1:  # a fold without both classes cannot rank features
+            results[int(fold)] = select_features(fit, features, label, **thresholds)
+    return results
+
+
+def selection_table(results: dict[int, SelectionResult], features: dict[str, str]) -> pl.DataFrame:
+    """One row per (fold, feature): kept or not, its position in the order, the reason, its IV."""
+    frames = []
+    for fold, result in results.items():
+        position = {name: i for i, name in enumerate(result.selected)}
+        frames.append(pl.DataFrame({
+            "fold": [fold] * len(features),
+            "feature": list(features),
+            "kind": list(features.values()),
+            "selected": [f in position for f in features],
+            "position": [position.get(f) for f in features],
+            "reason": [result.removed.get(f) for f in features],
+            "information_value": [result.information_values.get(f) for f in features],
+        }, schema_overrides={"fold": pl.Int32, "position": pl.Int64, "reason": pl.String,
+                             "information_value": pl.Float64}))
+    return pl.concat(frames)
