@@ -62,3 +62,12 @@ def test_failed_write_keeps_the_last_good_rows(warehouse):
 def test_bad_identifier_is_refused(warehouse):
     with pytest.raises(ValueError, match="invalid table or column name"):
         warehouse.read("t; drop table t")
+
+
+def test_a_newer_column_is_added_to_an_existing_table(warehouse):
+    warehouse.replace_partition("t", FRAME.drop("flag"), "day", dt.date(2025, 1, 1))
+    warehouse.replace_partition("t", FRAME.filter(pl.col("day") == dt.date(2025, 1, 2)), "day", dt.date(2025, 1, 2))
+    back = warehouse.read("t").sort("k")
+    assert back["flag"].to_list() == [None, None, None]
+    warehouse.replace_rows("t", FRAME.head(1).with_columns(note=pl.lit("x")), ["k"])
+    assert warehouse.read("t", "k = ?", ["a"])["note"][0] == "x"

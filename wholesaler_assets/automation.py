@@ -38,6 +38,19 @@ training_data_job = dg.define_asset_job(
     description="For one target: build the training table (gates), its statistical report and feature selection.",
 )
 
+model_training_job = dg.define_asset_job(
+    "model_training_job",
+    selection=dg.AssetSelection.assets("baseline_model", "conversion_model", "calibrator", "model_evaluation"),
+    partitions_def=TARGET_PARTITIONS,
+    description="For one target: baseline and XGBoost on the saved folds, calibration, gated holdout evaluation.",
+)
+
+registration_job = dg.define_asset_job(
+    "registration_job",
+    selection=dg.AssetSelection.assets("registered_scorer"),
+    description="Register the scorer in MLflow as challenger; promote it to champion when it has earned it.",
+)
+
 daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(
     snapshot_job,
     name="daily_snapshot_schedule",

@@ -12,6 +12,13 @@ from typing import Any
 import dagster as dg
 
 from wholesaler_assets.assets.ingestion import raw_assets
+from wholesaler_assets.assets.models import (
+    baseline_model,
+    calibrator,
+    conversion_model,
+    model_evaluation,
+    registered_scorer,
+)
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
 from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
 from wholesaler_assets.automation import (
@@ -19,30 +26,36 @@ from wholesaler_assets.automation import (
     features_job,
     ingest_job,
     landing_file_sensor,
+    model_training_job,
+    registration_job,
     snapshot_job,
     training_data_job,
 )
-from wholesaler_assets.resources import DataFolderResource, DatasetResource, WarehouseResource
+from wholesaler_assets.resources import DataFolderResource, DatasetResource, MlflowResource, WarehouseResource
 
 
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     """All of the platform's definitions, bound to one set of resources."""
     return dg.Definitions(
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
-                contact_features, training_table, statistical_validation, feature_selection],
-        jobs=[ingest_job, snapshot_job, features_job, training_data_job],
+                contact_features, training_table, statistical_validation, feature_selection,
+                baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer],
+        jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job],
         schedules=[daily_snapshot_schedule],
         sensors=[landing_file_sensor],
         resources=dict(resources),
     )
 
 
-def embedded_resources(data_root: str = "data", dataset_spec: str | None = None) -> dict[str, Any]:
-    """DuckDB file and data folder under the project; optionally a user's dataset spec."""
+def embedded_resources(data_root: str = "data", dataset_spec: str | None = None,
+                       mlruns: str = "mlruns") -> dict[str, Any]:
+    """DuckDB file and data folder under the project, MLflow under mlruns/; optionally a dataset spec."""
     return {
         "warehouse": WarehouseResource(backend="duckdb", duckdb_path=f"{data_root}/warehouse.duckdb"),
         "data_folder": DataFolderResource(root=data_root),
         "dataset": DatasetResource(spec_path=dataset_spec),
+        "mlflow_tracking": MlflowResource(tracking_uri=f"sqlite:///{mlruns}/mlflow.db",
+                                          artifact_location=f"{mlruns}/artifacts"),
     }
 
 

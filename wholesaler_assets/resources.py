@@ -53,3 +53,33 @@ class DatasetResource(dg.ConfigurableResource):
     def spec(self) -> DatasetSpec | None:
         # An empty path (how the production profile says "none") means the landing sources.
         return load_dataset_spec(self.spec_path) if self.spec_path else None
+
+
+class MlflowResource(dg.ConfigurableResource):
+    """MLflow tracking and registry: a SQLite store under mlruns/ by default, a server in production."""
+
+    tracking_uri: str = "sqlite:///mlruns/mlflow.db"
+    artifact_location: str = "mlruns/artifacts"
+    experiment: str = "wholesaler-leads"
+    registered_model: str = "lead_scorer"
+    ui_url: str = "http://127.0.0.1:5000"
+
+    def start(self) -> str:
+        """Point the MLflow client here and return the experiment id (created on first use)."""
+        import mlflow
+
+        if self.tracking_uri.startswith("sqlite:///"):
+            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(self.tracking_uri)
+        found = mlflow.get_experiment_by_name(self.experiment)
+        if found is not None:
+            experiment_id = found.experiment_id
+        else:
+            location = Path(self.artifact_location).resolve().as_uri() if "://" not in self.artifact_location \
+                else self.artifact_location
+            experiment_id = mlflow.create_experiment(self.experiment, artifact_location=location)
+        mlflow.set_experiment(experiment_id=experiment_id)
+        return experiment_id
+
+    def run_url(self, experiment_id: str, run_id: str) -> str:
+        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"

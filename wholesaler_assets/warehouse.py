@@ -145,7 +145,12 @@ class DuckDBWarehouse(WarehouseBackend):
 
     @staticmethod
     def _ensure_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Create the table from `incoming`, or add the columns a newer pipeline version brings."""
         con.execute(f"create table if not exists {table} as select * from incoming limit 0")
+        existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+        for name, sql_type, *_ in con.execute("describe incoming").fetchall():
+            if name not in existing:
+                con.execute(f"alter table {table} add column {_check_identifier(name)} {sql_type}")
 
 
 class PostgresWarehouse(WarehouseBackend):
@@ -218,8 +223,18 @@ class PostgresWarehouse(WarehouseBackend):
             con.commit()
 
     def _ensure_table(self, cur: Any, table: str, frame: pl.DataFrame) -> None:
+        """Create the table from `frame`, or add the columns a newer pipeline version brings."""
         cur.execute(f"create schema if not exists {self.schema}")
-        cur.adbc_ingest(table, _arrow(frame.head(0)), mode="create_append", db_schema_name=self.schema)
+        cur.execute(_qmark_to_dollar("select column_name from information_schema.columns "
+                                     "where table_schema = ? and table_name = ?"), [self.schema, table])
+        existing = {row[0] for row in cur.fetchall()}
+        if not existing:
+            cur.adbc_ingest(table, _arrow(frame.head(0)), mode="create", db_schema_name=self.schema)
+            return
+        for name, dtype in frame.schema.items():
+            if name not in existing:
+                cur.execute(f"alter table {self._qualified(table)} add column {_check_identifier(name)} "
+                            f"{_postgres_type(dtype)}")
 
 
 def _utc(frame: pl.DataFrame) -> pl.DataFrame:
@@ -236,6 +251,14 @@ def _arrow(frame: pl.DataFrame) -> pa.Table:
         for f in table.schema
     ]
     return table.cast(pa.schema(fields))
+
+
+def _postgres_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "timestamptz" if dtype.time_zone else "timestamp"
+    return {pl.Int8: "smallint", pl.Int16: "smallint", pl.Int32: "integer", pl.Int64: "bigint", pl.UInt32: "bigint",
+            pl.Float32: "real", pl.Float64: "double precision", pl.Boolean: "boolean", pl.Date: "date",
+            pl.String: "text"}.get(type(dtype), "text")
 
 
 def _qmark_to_dollar(sql: str) -> str:

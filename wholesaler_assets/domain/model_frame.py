@@ -1,0 +1,64 @@
+"""The model's view of features: fixed order, numeric as float64, categories fixed at training time.
+
+XGBoost needs pandas `category` columns with the training categories (an unseen value raises,
+STACK_NOTES §4), so every frame a model sees, in training, batch scoring or serving, goes through
+`FeatureSpace.to_pandas`: unseen categories become missing, booleans become 0/1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    """The ordered features a model was trained on, their kinds and the categories it knows."""
+
+    features: tuple[str, ...]
+    kinds: Mapping[str, str]
+    categories: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def fit(cls, frame: pl.DataFrame, features: list[str], kinds: Mapping[str, str]) -> FeatureSpace:
+        categories = {
+            f: tuple(sorted(frame.get_column(f).drop_nulls().cast(pl.String).unique().to_list()))
+            for f in features if kinds[f] == "categorical"
+        }
+        return cls(features=tuple(features), kinds={f: kinds[f] for f in features}, categories=categories)
+
+    @property
+    def categorical(self) -> list[str]:
+        return [f for f in self.features if self.kinds[f] == "categorical"]
+
+    @property
+    def numeric(self) -> list[str]:
+        return [f for f in self.features if self.kinds[f] != "categorical"]
+
+    def to_pandas(self, frame: pl.DataFrame | pd.DataFrame) -> pd.DataFrame:
+        """The model matrix: the features in order; a missing column is all-missing."""
+        data = frame if isinstance(frame, pd.DataFrame) else frame.to_pandas()
+        columns: dict[str, Any] = {}
+        for f in self.features:
+            raw = data[f] if f in data.columns else pd.Series([None] * len(data), index=data.index)
+            if self.kinds[f] == "categorical":
+                text = raw.astype("object").where(raw.notna(), None)
+                columns[f] = pd.Categorical(text, categories=list(self.categories[f]))
+            else:
+                columns[f] = pd.to_numeric(raw.astype("object").where(raw.notna(), np.nan), errors="coerce"
+                                           ).astype("float64")
+        return pd.DataFrame(columns, index=data.index)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "kinds": dict(self.kinds),
+                "categories": {k: list(v) for k, v in self.categories.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpace:
+        return cls(features=tuple(data["features"]), kinds=dict(data["kinds"]),
+                   categories={k: tuple(v) for k, v in data["categories"].items()})

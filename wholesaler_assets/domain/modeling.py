@@ -1,0 +1,102 @@
+"""Calibrate and judge one target's candidates on the temporal holdout.
+
+The calibrator is fitted on a candidate's out-of-fold scores (never on rows its model was fitted
+on), globally and per value segment. Both candidates are then scored once on the holdout and
+put through the same gates; `choose_winner` says which may be registered and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from wholesaler_assets.domain.calibration import SegmentedCalibrator, fit_calibrator, value_segments
+from wholesaler_assets.domain.evaluation import (
+    Gate,
+    GateThresholds,
+    HoldoutScores,
+    brier,
+    choose_winner,
+    evaluate_gates,
+    lift_at,
+    pr_auc,
+    segment_ece,
+)
+from wholesaler_assets.domain.calibration import expected_calibration_error
+from wholesaler_assets.domain.training import LABEL, TrainedCandidate
+
+SEGMENT_SOURCE = "market_value"
+
+
+def segments_of(frame: pl.DataFrame) -> np.ndarray:
+    """Value segments of rows (all "unknown" when the dataset has no estimated value)."""
+    if SEGMENT_SOURCE not in frame.columns:
+        return value_segments(np.full(frame.height, np.nan))
+    return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).fill_null(np.nan).to_numpy())
+
+
+def calibrate(candidate: TrainedCandidate, train: pl.DataFrame, min_segment_rows: int = 500
+              ) -> tuple[SegmentedCalibrator, dict[str, float]]:
+    """Fit the calibrator on the candidate's out-of-fold scores."""
+    oof = candidate.cv.oof.join(train.select("contact_id", *[c for c in (SEGMENT_SOURCE,) if c in train.columns]),
+                                on="contact_id", how="left")
+    return fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(), segments_of(oof), min_segment_rows)
+
+
+def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator, holdout: pl.DataFrame
+                   ) -> HoldoutScores:
+    """Calibrated holdout probabilities with the cross-validation evidence the gates need.
+
+    The "train" PR-AUC of the gap gate is the mean out-of-fold PR-AUC over the training window,
+    not the in-sample fit: boosted trees always score far higher on rows they were fitted on, so
+    an in-sample gap would fail every good model; the gap between cross-validated and
+    out-of-time performance is what shows over-fitting to the search and drift over time.
+    """
+    segments = segments_of(holdout)
+    return HoldoutScores(
+        y=holdout[LABEL].to_numpy(),
+        prob=calibrator.predict(candidate.predict(holdout), segments),
+        segments=segments,
+        cv_pr_aucs=list(candidate.cv.fold_pr_aucs),
+        train_pr_auc=candidate.cv.mean_pr_auc,
+        train_positive_rate=float(candidate.cv.oof[LABEL].mean()) if candidate.cv.oof.height else float("nan"),
+    )
+
+
+def holdout_metrics(scores: HoldoutScores, min_segment_rows: int = 500) -> dict[str, float]:
+    metrics = {
+        "holdout_pr_auc": pr_auc(scores.y, scores.prob),
+        "holdout_top_decile_lift": lift_at(scores.y, scores.prob, 0.1),
+        "holdout_ece": expected_calibration_error(scores.y, scores.prob),
+        "holdout_brier": brier(scores.y, scores.prob),
+        "cv_pr_auc": scores.train_pr_auc,
+        "cv_pr_auc_mean": float(np.mean(scores.cv_pr_aucs)) if scores.cv_pr_aucs else float("nan"),
+        "cv_pr_auc_std": float(np.std(scores.cv_pr_aucs)) if scores.cv_pr_aucs else float("nan"),
+    }
+    for segment, ece in segment_ece(scores.y, scores.prob, scores.segments, min_segment_rows).items():
+        metrics[f"holdout_ece_{segment}"] = ece
+    return metrics
+
+
+@dataclass
+class Verdict:
+    """Which candidate may be registered for a target, and the gates behind the decision."""
+
+    winner: str  # xgboost | baseline | none
+    explanation: str
+    gates: dict[str, list[Gate]] = field(default_factory=dict)
+
+    @property
+    def decisive_gates(self) -> list[Gate]:
+        """The gates of the winner, or of XGBoost (the primary model) when nothing won."""
+        return self.gates["baseline" if self.winner == "baseline" else "xgboost"]
+
+
+def judge(xgb: HoldoutScores, baseline: HoldoutScores, thresholds: GateThresholds) -> Verdict:
+    xgb_gates = evaluate_gates(xgb, baseline, thresholds)
+    baseline_gates = evaluate_gates(baseline, None, thresholds, compare_to_baseline=False)
+    winner, explanation = choose_winner(xgb_gates, baseline_gates, pr_auc(xgb.y, xgb.prob),
+                                        pr_auc(baseline.y, baseline.prob))
+    return Verdict(winner, explanation, {"xgboost": xgb_gates, "baseline": baseline_gates})

@@ -1,0 +1,75 @@
+"""The MLflow model registry: register the scorer, promote challenger to champion, roll back.
+
+A new version gets the alias `challenger`. It becomes `champion` only when every gate passed and
+it is not worse than the current champion on the same holdout; the version it replaces is noted
+on it (tag `replaced_champion`), so `wholesaler rollback` can put the previous champion back.
+Older versions stay registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+REPLACED_TAG = "replaced_champion"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What the promotion step decided and why."""
+
+    version: str
+    promoted: bool
+    reason: str
+    previous_champion: str | None
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def decide_promotion(
+    client: MlflowClient,
+    name: str,
+    version: str | int,
+    gates_passed: bool,
+    challenger_pr_auc: dict[str, float],
+    champion_pr_auc: dict[str, float] | None,
+) -> Promotion:
+    """Set `challenger` on the new version and `champion` when it has earned it."""
+    version = str(version)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    current = alias_version(client, name, CHAMPION)
+    if not gates_passed:
+        return Promotion(version, False, "not promoted: a gate failed", current)
+    if current is not None and champion_pr_auc:
+        worse = {t: (challenger_pr_auc.get(t, 0.0), champion_pr_auc[t]) for t in champion_pr_auc
+                 if challenger_pr_auc.get(t, 0.0) < champion_pr_auc[t]}
+        if worse:
+            detail = ", ".join(f"{t} PR-AUC {new:.4f} < champion {old:.4f}" for t, (new, old) in worse.items())
+            return Promotion(version, False, f"not promoted: worse than champion v{current} on the same holdout "
+                                             f"({detail})", current)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    if current is not None:
+        client.set_model_version_tag(name, version, REPLACED_TAG, current)
+    reason = f"promoted over champion v{current}" if current else "promoted: first champion"
+    return Promotion(version, True, reason, current)
+
+
+def rollback(client: MlflowClient, name: str) -> tuple[str, str]:
+    """Give `champion` back to the version the current champion replaced; returns (from, to)."""
+    current = alias_version(client, name, CHAMPION)
+    if current is None:
+        raise ValueError(f"registered model {name!r} has no champion to roll back")
+    previous = client.get_model_version(name, current).tags.get(REPLACED_TAG)
+    if not previous:
+        raise ValueError(f"champion v{current} of {name!r} replaced no earlier champion: nothing to roll back to")
+    client.set_registered_model_alias(name, CHAMPION, previous)
+    client.set_model_version_tag(name, current, "rolled_back", "true")
+    return current, str(previous)
