@@ -41,7 +41,8 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "Dagster UI", "MLflow UI", "demo_data_report.md"):
+    for step in ("[1/6]", "[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]", "Dagster UI", "MLflow UI",
+                 "demo_data_report.md", "booked_call_7d:"):
         assert step in done.stdout
     report = (tmp_path / "data" / "reports" / "demo_data_report.md").read_text()
     assert "| property_snapshots |" in report and "rejected" in report

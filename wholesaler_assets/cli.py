@@ -13,7 +13,7 @@ from wholesaler_assets.domain.contracts import CONTRACTS, contract_markdown
 from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
 from wholesaler_assets.domain.targets import TARGET_NAMES
 
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the demo prints its own summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,11 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("contracts", help="print the data contract of every source as markdown")
 
+    back = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
+    back.add_argument("--tracking-uri", default="sqlite:///mlruns/mlflow.db")
+    back.add_argument("--model", default="lead_scorer", help="registered model name")
+
     args = parser.parse_args(argv)
     if args.command == "generate":
         return _generate(args)
     if args.command == "demo":
         return _demo(args)
+    if args.command == "rollback":
+        return _rollback(args)
     print("\n\n".join(contract_markdown(c) for c in CONTRACTS.values()))
     return 0
 
@@ -108,10 +114,45 @@ def _demo(args: argparse.Namespace) -> int:
         if not run.success:
             return 1
 
-    _step(5, "summary")
+    _step(5, "models: baseline and XGBoost, calibration, gated evaluation (MLflow), registration")
+    models = defs.resolve_job_def("model_training_job")
+    for target in TARGET_NAMES:
+        run = models.execute_in_process(instance=instance, partition_key=target, run_config=QUIET_RUN,
+                                        raise_on_error=False)
+        evaluation = run.asset_materializations_for_node("model_evaluation")
+        verdict = evaluation[0].metadata["why"].value if evaluation else "evaluation did not run"
+        print(f"      {target}: {verdict}")
+        _report_run(run)
+    registration = defs.resolve_job_def("registration_job").execute_in_process(
+        instance=instance, run_config=QUIET_RUN, raise_on_error=False)
+    registered = registration.asset_materializations_for_node("registered_scorer")
+    if registered:
+        meta = registered[0].metadata
+        print(f"      lead_scorer v{meta['version'].value}: {meta['promotion'].value}")
+    else:
+        failure = next((e for e in registration.all_events if e.is_step_failure), None)
+        reason = failure.event_specific_data.error.message.splitlines()[0] if failure else "unknown"
+        print(f"      no scorer registered: the gates decided no model is good enough yet ({reason})")
+
+    _step(6, "summary")
     report = _write_demo_report(defs, layout)
     print(report)
     print(_next_steps(layout, time.perf_counter() - started))
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    import mlflow
+
+    from wholesaler_assets.registry import rollback
+
+    mlflow.set_tracking_uri(args.tracking_uri)
+    try:
+        old, new = rollback(mlflow.MlflowClient(), args.model)
+    except (ValueError, mlflow.exceptions.MlflowException) as exc:
+        print(f"rollback refused: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.model}: champion moved from v{old} back to v{new} (v{old} stays registered, tagged rolled_back)")
     return 0
 
 
@@ -122,7 +163,7 @@ def _snapshot_dates(start: dt.date, end: dt.date, every_days: int) -> list[dt.da
 
 
 def _step(number: int, text: str) -> None:
-    print(f"[{number}/5] {text}", flush=True)
+    print(f"[{number}/6] {text}", flush=True)
 
 
 def _report_run(result) -> None:  # noqa: ANN001 - dagster's ExecuteInProcessResult

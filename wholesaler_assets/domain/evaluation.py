@@ -251,7 +251,7 @@ def _brier_gate(c: HoldoutScores, b: HoldoutScores) -> Gate:
     cand, base = brier(c.y, c.prob), brier(b.y, b.prob)
     passed = not (math.isnan(cand) or math.isnan(base)) and cand <= base
     return Gate(BRIER_VS_BASELINE, passed, cand, base,
-                f"Brier {cand:.4f} vs the baseline's {base:.4f}; must be <= the baseline's")
+                f"Brier {cand:.6f} vs the baseline's {base:.6f}; must be <= the baseline's")
 
 
 def _cv_gate(c: HoldoutScores, t: GateThresholds) -> Gate:
