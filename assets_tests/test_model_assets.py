@@ -100,7 +100,8 @@ def test_gated_training_registers_a_champion_that_scores_like_the_batch_path(res
     assert run.data.metrics["xgboost_holdout_pr_auc"] > 0
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id)}
     assert {"pr_curve.png", "calibration_by_segment.png", "lift_chart.png", "shap_summary.png",
-            "fold_indices.csv", "feature_order.json", "explanations.md"} <= artifacts
+            "fold_indices.csv", "feature_order.json", "explanations.md", "feature_contract.json"} <= artifacts
+    assert Path(evaluation["plot_pr_curve"]).exists()
 
     registered = _register(resources)
     assert registered.success
@@ -160,3 +161,39 @@ def test_two_trainings_give_identical_models_and_scores(resources, tmp_path):
     assert first.keys() == second.keys()
     holdout = resources["warehouse"].open().read("training_table", "split = ?", ["holdout"])
     assert np.array_equal(_load(folder / "xgboost.pkl").predict(holdout), _load(folder / "xgboost.pkl").predict(holdout))
+
+
+def test_the_same_path_works_on_a_bring_your_own_dataset_with_one_target(tmp_path):
+    from wholesaler_assets.definitions import embedded_resources as build
+
+    rng = np.random.default_rng(11)
+    n = 4_000
+    equity, absentee = rng.uniform(-0.2, 1.0, n), rng.random(n) < 0.4
+    source = rng.choice(["tax_list", "probate", "absentee", "code_violation"], n)
+    logit = -3.0 + 2.0 * equity + 0.8 * absentee + np.where(source == "probate", 0.7, 0.0)
+    booked = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    pl.DataFrame({
+        "lead_id": [f"A{i:05d}" for i in range(n)],
+        "contacted_at": [start + dt.timedelta(hours=4 * i) for i in range(n)],
+        "booked": booked, "equity_pct": equity.round(3), "absentee": absentee, "list_source": source,
+        "owner_name": [f"Owner {i}" for i in range(n)],
+    }).write_csv(tmp_path / "leads.csv")
+    (tmp_path / "spec.yaml").write_text(
+        "name: my_leads\npath: leads.csv\nlead_id: lead_id\ncontact_time: contacted_at\n"
+        "targets:\n  booked_call_7d: {label: booked}\npii_columns: [owner_name]\n")
+    resources = build(str(tmp_path / "data"), dataset_spec=str(tmp_path / "spec.yaml"),
+                      mlruns=str(tmp_path / "mlruns"))
+    assert dg.materialize([lead_tables, contact_features], resources=resources).success
+    assert dg.materialize([training_table, statistical_validation, feature_selection, *MODEL_ASSETS],
+                          resources=resources, partition_key=TARGET, run_config=_config()).success
+    registered = dg.materialize([registered_scorer], resources=resources)
+    assert registered.success
+    carried = registered.asset_materializations_for_node("registered_scorer")[0].metadata["targets"].value
+    assert set(carried) == {TARGET}  # the absent targets are not faked
+    champion = mlflow.pyfunc.load_model("models:/lead_scorer@champion")
+    scored = champion.predict(pl.DataFrame({"equity_pct": [0.9, -0.1], "absentee": [True, False],
+                                            "list_source": ["probate", "tax_list"]}).to_pandas())
+    assert list(scored.columns) == [f"p_{TARGET}", "top_reasons", "narrative"]
+    assert scored[f"p_{TARGET}"][0] > scored[f"p_{TARGET}"][1]
+    assert "owner_name" not in " ".join(scored["top_reasons"])

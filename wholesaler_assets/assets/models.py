@@ -174,7 +174,11 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
             mlflow.log_metrics({f"{kind}_{k}": float(v) for k, v in values.items() if np.isfinite(v)})
         for kind, gates in verdict.gates.items():
             mlflow.log_metrics({f"{kind}_gate_{g.name}_passed": float(g.passed) for g in gates})
-        _log_artifacts(inputs, target, scores, importance, report, candidates)
+        reports = data_folder.layout().reports
+        pictures = _write_evaluation_files(inputs, target, scores, importance, report, candidates,
+                                           reports / "models" / target,
+                                           reports / f"feature_contract_{load_catalog(warehouse.open()).name}.json")
+        mlflow.log_artifacts(str(reports / "models" / target))
     summary = {"target": target, "winner": verdict.winner, "explanation": verdict.explanation,
                "run_id": run.info.run_id, "holdout_pr_auc": metrics[chosen.kind]["holdout_pr_auc"],
                "gates": {kind: [g.__dict__ for g in gates] for kind, gates in verdict.gates.items()}}
@@ -189,6 +193,7 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run.info.run_id)),
         "mlflow_run_id": run.info.run_id,
         "explanations": dg.MetadataValue.md(report),
+        **{f"plot_{name}": dg.MetadataValue.path(str(path)) for name, path in pictures.items()},
     })
     for gate in verdict.decisive_gates:
         yield dg.AssetCheckResult(check_name=gate.name, passed=gate.passed, description=gate.message,
@@ -213,25 +218,27 @@ def _explanations(model: TargetModel, holdout: pl.DataFrame) -> tuple[str, pl.Da
     return summary_markdown(importance, summary, f"What drives {model.target} ({model.kind})"), importance
 
 
-def _log_artifacts(inputs: dict, target: str, scores: dict, importance: pl.DataFrame, report: str,
-                   candidates: dict) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        (out / "feature_order.json").write_text(json.dumps({"final": inputs["final"], "per_fold": inputs["per_fold"]}))
-        inputs["folds"].write_csv(out / "fold_indices.csv")
-        (out / "search.json").write_text(json.dumps(candidates["xgboost"].search, default=float, indent=2))
-        (out / "explanations.md").write_text(report)
-        figures = {
-            "pr_curve.png": plots.pr_curves(scores["xgboost"].y, {k: s.prob for k, s in scores.items()},
-                                            f"{target}: holdout precision-recall"),
-            "calibration_by_segment.png": plots.calibration_curves(
-                scores["xgboost"].y, scores["xgboost"].prob, scores["xgboost"].segments, f"{target}: calibration"),
-            "lift_chart.png": plots.lift_chart(scores["xgboost"].y, scores["xgboost"].prob, f"{target}: lift"),
-            "shap_summary.png": plots.importance_chart(importance, f"{target}: global importance"),
-        }
-        for name, figure in figures.items():
-            figure.savefig(out / name, dpi=90)
-        mlflow.log_artifacts(str(out))
+def _write_evaluation_files(inputs: dict, target: str, scores: dict, importance: pl.DataFrame, report: str,
+                            candidates: dict, out: Path, contract_file: Path) -> dict[str, Path]:
+    """Plots, fold indices, feature order, search and explanations, written where the UI can link them."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "feature_order.json").write_text(json.dumps({"final": inputs["final"], "per_fold": inputs["per_fold"]}))
+    inputs["folds"].write_csv(out / "fold_indices.csv")
+    (out / "search.json").write_text(json.dumps(candidates["xgboost"].search, default=float, indent=2))
+    (out / "explanations.md").write_text(report)
+    if contract_file.exists():
+        (out / "feature_contract.json").write_text(contract_file.read_text())
+    figures = {
+        "pr_curve.png": plots.pr_curves(scores["xgboost"].y, {k: s.prob for k, s in scores.items()},
+                                        f"{target}: holdout precision-recall"),
+        "calibration_by_segment.png": plots.calibration_curves(
+            scores["xgboost"].y, scores["xgboost"].prob, scores["xgboost"].segments, f"{target}: calibration"),
+        "lift_chart.png": plots.lift_chart(scores["xgboost"].y, scores["xgboost"].prob, f"{target}: lift"),
+        "shap_summary.png": plots.importance_chart(importance, f"{target}: global importance"),
+    }
+    for name, figure in figures.items():
+        figure.savefig(out / name, dpi=90)
+    return {name.removesuffix(".png"): out / name for name in figures}
 
 
 class RegistrationConfig(dg.Config):
