@@ -92,7 +92,7 @@ def _evaluation(result) -> dict:
 
 
 def test_gated_training_registers_a_champion_that_scores_like_the_batch_path(resources):
-    trained = _train(resources, _config())
+    trained = _train(resources, _config(segment_edges=[250_000.0]))
     assert trained.success, [e.description for e in trained.get_asset_check_evaluations() if not e.passed]
     evaluation = _evaluation(trained)
     assert evaluation["winner"] in ("xgboost", "baseline")
@@ -113,8 +113,10 @@ def test_gated_training_registers_a_champion_that_scores_like_the_batch_path(res
     assert served[f"p_{TARGET}"].between(0, 1).all()
     assert served["narrative"].str.endswith(".").all()
     assert served["top_reasons"].str.len().gt(0).all()
-    batch = score_frame(champion.unwrap_python_model().models, holdout)
+    models = champion.unwrap_python_model().models
+    batch = score_frame(models, holdout)
     np.testing.assert_allclose(served[f"p_{TARGET}"], batch[f"p_{TARGET}"])
+    assert models[0].calibrator.edges == (250_000.0,)  # the configured value segments travel with the model
 
 
 def test_promotion_keeps_the_old_champion_and_rollback_restores_it(resources):

@@ -20,13 +20,11 @@ import pandas as pd
 import polars as pl
 import xgboost as xgb
 
-from wholesaler_assets.domain.calibration import SegmentedCalibrator, value_segments
+from wholesaler_assets.domain.calibration import SegmentedCalibrator
 from wholesaler_assets.domain.explanations import narrative, top_drivers
 from wholesaler_assets.domain.model_frame import FeatureSpace
+from wholesaler_assets.domain.modeling import segments_of
 from wholesaler_assets.domain.training import predict_baseline
-
-SEGMENT_COLUMN = "market_value"
-
 
 @dataclass
 class TargetModel:
@@ -44,7 +42,7 @@ class TargetModel:
         return predict_baseline(self.model, frame, self.space)
 
     def probabilities(self, frame: pl.DataFrame) -> np.ndarray:
-        segments = value_segments(_segment_values(frame))
+        segments = segments_of(frame, self.calibrator.edges)
         return np.clip(self.calibrator.predict(self.raw_scores(frame), segments), 0.0, 1.0)
 
     def contributions(self, frame: pl.DataFrame) -> np.ndarray:
@@ -53,12 +51,6 @@ class TargetModel:
             matrix = xgb.DMatrix(self.space.to_pandas(frame), enable_categorical=True)
             return self.model.predict(matrix, pred_contribs=True)[:, :-1]
         return _linear_contributions(self.model, frame, self.space)
-
-
-def _segment_values(frame: pl.DataFrame) -> np.ndarray:
-    if SEGMENT_COLUMN not in frame.columns:
-        return np.full(frame.height, np.nan)
-    return frame.get_column(SEGMENT_COLUMN).cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
 def _linear_contributions(pipeline: Any, frame: pl.DataFrame, space: FeatureSpace) -> np.ndarray:

@@ -36,6 +36,7 @@ class ModelConfig(dg.Config):
     """Search budget, calibration and gate thresholds (defaults from the seeds)."""
 
     search_configs: int = 2  # grid points tried, each with and without scale_pos_weight
+    segment_edges: list[float] = [150_000.0, 400_000.0]  # estimated-value bands calibrated separately
     min_segment_rows: int = 500
     min_relative_pr_auc_gain: float = 0.05
     min_top_decile_lift: float = 1.3
@@ -132,7 +133,8 @@ def calibrator(context: dg.AssetExecutionContext, config: ModelConfig, warehouse
     fitted = {}
     for kind in ("xgboost", "baseline"):
         candidate = _load(folder / f"{kind}.pkl")
-        fitted[kind], scores = calibrate(candidate, inputs["train"], config.min_segment_rows)
+        fitted[kind], scores = calibrate(candidate, inputs["train"], config.min_segment_rows,
+                                         tuple(config.segment_edges))
         metadata[f"{kind}_method"] = fitted[kind].method
         metadata[f"{kind}_segments_calibrated"] = dg.MetadataValue.json(sorted(fitted[kind].segment_models))
         metadata.update({f"{kind}_{k}": float(v) for k, v in scores.items()})
@@ -207,7 +209,7 @@ def _explanations(model: TargetModel, holdout: pl.DataFrame) -> tuple[str, pl.Da
     features = list(model.space.features)
     importance = global_importance(contributions, features)
     cohorts = holdout.select(
-        pl.Series("value_segment", segments_of(holdout)),
+        pl.Series("value_segment", segments_of(holdout, model.calibrator.edges)),
         *[pl.col(c) for c in ("channel",) if c in holdout.columns],
         *[pl.when(pl.col("in_foreclosure")).then(pl.lit("foreclosure")).when(pl.col("tax_delinquent"))
           .then(pl.lit("tax_delinquent")).when(pl.col("in_probate")).then(pl.lit("probate"))

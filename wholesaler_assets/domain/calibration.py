@@ -168,6 +168,8 @@ class SegmentedCalibrator:
     method: str                          # "isotonic" | "platt"
     global_model: object                 # fitted IsotonicRegression or LogisticRegression
     segment_models: dict[str, object]    # segment label -> fitted model of the same kind
+    # Estimated-value edges the segment labels were cut at; scoring cuts new rows the same way.
+    edges: tuple[float, ...] = (150_000, 400_000)
 
     def predict(self, raw: np.ndarray, segments: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities for raw scores in [0, 1], per segment where a model exists."""

@@ -7,7 +7,7 @@ put through the same gates; `choose_winner` says which may be registered and why
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -30,19 +30,24 @@ from wholesaler_assets.domain.training import LABEL, TrainedCandidate
 SEGMENT_SOURCE = "market_value"
 
 
-def segments_of(frame: pl.DataFrame) -> np.ndarray:
+DEFAULT_EDGES = (150_000.0, 400_000.0)
+
+
+def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> np.ndarray:
     """Value segments of rows (all "unknown" when the dataset has no estimated value)."""
     if SEGMENT_SOURCE not in frame.columns:
-        return value_segments(np.full(frame.height, np.nan))
-    return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).fill_null(np.nan).to_numpy())
+        return value_segments(np.full(frame.height, np.nan), edges)
+    return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).fill_null(np.nan).to_numpy(), edges)
 
 
-def calibrate(candidate: TrainedCandidate, train: pl.DataFrame, min_segment_rows: int = 500
-              ) -> tuple[SegmentedCalibrator, dict[str, float]]:
-    """Fit the calibrator on the candidate's out-of-fold scores."""
+def calibrate(candidate: TrainedCandidate, train: pl.DataFrame, min_segment_rows: int = 500,
+              edges: tuple[float, ...] = DEFAULT_EDGES) -> tuple[SegmentedCalibrator, dict[str, float]]:
+    """Fit the calibrator on the candidate's out-of-fold scores; it keeps the segment edges it used."""
     oof = candidate.cv.oof.join(train.select("contact_id", *[c for c in (SEGMENT_SOURCE,) if c in train.columns]),
                                 on="contact_id", how="left")
-    return fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(), segments_of(oof), min_segment_rows)
+    fitted, scores = fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(), segments_of(oof, edges),
+                                    min_segment_rows)
+    return replace(fitted, edges=tuple(edges)), scores
 
 
 def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator, holdout: pl.DataFrame
@@ -54,7 +59,7 @@ def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator,
     an in-sample gap would fail every good model; the gap between cross-validated and
     out-of-time performance is what shows over-fitting to the search and drift over time.
     """
-    segments = segments_of(holdout)
+    segments = segments_of(holdout, calibrator.edges)
     return HoldoutScores(
         y=holdout[LABEL].to_numpy(),
         prob=calibrator.predict(candidate.predict(holdout), segments),
