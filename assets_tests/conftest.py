@@ -86,3 +86,24 @@ def embedded_resources(data_root):
     from wholesaler_assets.definitions import embedded_resources as build
 
     return build(str(data_root))
+
+
+@pytest.fixture(scope="session")
+def write_snapshots():
+    """A function writing property snapshots straight from the domain function (the snapshot
+    assets have their own tests), every `every_days` from `start` to `end`."""
+    return _write_snapshots
+
+
+def _write_snapshots(resources, start, end, every_days: int) -> None:
+    import datetime as dt
+
+    from wholesaler_assets.domain.snapshots import build_property_snapshot
+
+    warehouse = resources["warehouse"].open()
+    properties, events = warehouse.read("raw_properties"), warehouse.read("raw_distress_events")
+    day = start
+    while day <= end:
+        warehouse.replace_partition("property_snapshots", build_property_snapshot(properties, events, day),
+                                    "snapshot_date", day)
+        day += dt.timedelta(days=every_days)

@@ -23,7 +23,6 @@ from wholesaler_assets.assets.models import (
 )
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
 from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
-from wholesaler_assets.domain.snapshots import build_property_snapshot
 from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
 from wholesaler_assets.landing import DataLayout
 from wholesaler_assets.registry import CHAMPION, CHALLENGER, REPLACED_TAG, rollback
@@ -44,7 +43,7 @@ def _config(**overrides) -> dict:
 
 
 @pytest.fixture(scope="module")
-def prepared_market(tmp_path_factory) -> Path:
+def prepared_market(tmp_path_factory, write_snapshots) -> Path:
     """An ingested market with snapshots and the booked-call training data, built once per module."""
     from wholesaler_assets.definitions import embedded_resources as build
 
@@ -53,13 +52,7 @@ def prepared_market(tmp_path_factory) -> Path:
     write_market(MARKET, layout.landing, layout.ground_truth)
     resources = build(str(root), mlruns=str(root / "mlruns"))
     assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
-    warehouse = resources["warehouse"].open()
-    properties, events = warehouse.read("raw_properties"), warehouse.read("raw_distress_events")
-    day = MARKET.start_date
-    while day <= MARKET.end_date:
-        warehouse.replace_partition("property_snapshots", build_property_snapshot(properties, events, day),
-                                    "snapshot_date", day)
-        day += dt.timedelta(days=14)
+    write_snapshots(resources, MARKET.start_date, MARKET.end_date, every_days=14)
     assert dg.materialize([contact_features], resources=resources).success
     assert dg.materialize([training_table, statistical_validation, feature_selection], resources=resources,
                           partition_key=TARGET).success

@@ -13,7 +13,6 @@ import pytest
 from wholesaler_assets.assets.ingestion import raw_assets
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
 from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
-from wholesaler_assets.domain.snapshots import build_property_snapshot
 from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
 from wholesaler_assets.landing import DataLayout
 from wholesaler_assets.resources import DatasetResource
@@ -28,19 +27,8 @@ def model_stand_in() -> None:
     """Stands in for model training: it must not run when a blocking training-table gate fails."""
 
 
-def _write_snapshots(resources, every_days: int = 7) -> None:
-    """Snapshots taken straight from the domain function: the snapshot assets have their own tests."""
-    warehouse = resources["warehouse"].open()
-    properties, events = warehouse.read("raw_properties"), warehouse.read("raw_distress_events")
-    day = MARKET.start_date
-    while day <= MARKET.end_date:
-        warehouse.replace_partition("property_snapshots", build_property_snapshot(properties, events, day),
-                                    "snapshot_date", day)
-        day += dt.timedelta(days=every_days)
-
-
 @pytest.fixture(scope="module")
-def market_warehouse(tmp_path_factory) -> Path:
+def market_warehouse(tmp_path_factory, write_snapshots) -> Path:
     """One ingested market with weekly snapshots per module; each test works on its own copy."""
     from wholesaler_assets.definitions import embedded_resources as build
 
@@ -49,7 +37,7 @@ def market_warehouse(tmp_path_factory) -> Path:
     write_market(MARKET, layout.landing, layout.ground_truth)
     resources = build(str(root))
     assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
-    _write_snapshots(resources)
+    write_snapshots(resources, MARKET.start_date, MARKET.end_date, every_days=7)
     return root / "warehouse.duckdb"
 
 

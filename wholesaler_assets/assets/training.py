@@ -180,8 +180,11 @@ class SelectionConfig(dg.Config):
     max_psi: float = 0.25
 
 
-def _target_table(wh: WarehouseBackend, target: str) -> pl.DataFrame:
-    return wh.read("training_table", "target = ?", [target])
+def _target_table(wh: WarehouseBackend, target: str) -> tuple[pl.DataFrame, dict[str, str]]:
+    """One target's training table and the kinds of the contract features it holds."""
+    table = wh.read("training_table", "target = ?", [target])
+    kinds = {f: k for f, k in feature_contract_of(load_catalog(wh)).kinds.items() if f in table.columns}
+    return table, kinds
 
 
 @dg.asset(
@@ -196,9 +199,7 @@ def statistical_validation(context: dg.AssetExecutionContext, config: SelectionC
                            warehouse: WarehouseResource, data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Collinearity (correlation, VIF), stability across quarters (PSI) and information value of each feature."""
     wh = warehouse.open()
-    catalog = load_catalog(wh)
-    table = _target_table(wh, context.partition_key)
-    kinds = {f: k for f, k in feature_contract_of(catalog).kinds.items() if f in table.columns}
+    table, kinds = _target_table(wh, context.partition_key)
     numeric = [f for f, k in kinds.items() if k in ("numeric", "boolean")]
     train = table.filter(pl.col("split") == TRAIN)
     iv = information_values(train, kinds, LABEL)
@@ -245,9 +246,7 @@ def feature_selection(context: dg.AssetExecutionContext, config: SelectionConfig
                       data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Features kept for training (IV, correlation and VIF filters fitted on training rows only) and why others left."""
     wh = warehouse.open()
-    catalog = load_catalog(wh)
-    table = _target_table(wh, context.partition_key)
-    kinds = {f: k for f, k in feature_contract_of(catalog).kinds.items() if f in table.columns}
+    table, kinds = _target_table(wh, context.partition_key)
     train = table.filter(pl.col("split") == TRAIN)  # never the gap or holdout rows
     folds = wh.read("training_folds", "target = ?", [context.partition_key])
     results = select_per_fold(train, folds, kinds, LABEL, min_iv=config.min_information_value,

@@ -88,14 +88,20 @@ def _as_instance(dtype: type[pl.DataType] | pl.DataType) -> pl.DataType:
     return dtype() if isinstance(dtype, type) else dtype
 
 
-def _checks(c: ColumnSpec, now: dt.datetime) -> list[pa.Check]:
+def value_checks(min_value: float | None, max_value: float | None, allowed: tuple[str, ...] | None) -> list[pa.Check]:
+    """pandera checks of a range and a set of allowed values (shared with the feature contract)."""
     checks: list[pa.Check] = []
-    if c.min_value is not None:
-        checks.append(pa.Check.ge(c.min_value))
-    if c.max_value is not None:
-        checks.append(pa.Check.le(c.max_value))
-    if c.allowed is not None:
-        checks.append(pa.Check.isin(list(c.allowed)))
+    if min_value is not None:
+        checks.append(pa.Check.ge(min_value))
+    if max_value is not None:
+        checks.append(pa.Check.le(max_value))
+    if allowed is not None:
+        checks.append(pa.Check.isin(list(allowed)))
+    return checks
+
+
+def _checks(c: ColumnSpec, now: dt.datetime) -> list[pa.Check]:
+    checks = value_checks(c.min_value, c.max_value, c.allowed)
     if c.pattern is not None:
         checks.append(pa.Check.str_matches(c.pattern))
     if c.not_after_ingestion:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import pandera.polars as pa
 import polars as pl
 
-from wholesaler_assets.domain.contracts import CHANNELS, CONDITIONS, OWNER_TYPES, PROPERTY_TYPES
+from wholesaler_assets.domain.contracts import CHANNELS, CONDITIONS, OWNER_TYPES, PROPERTY_TYPES, value_checks
 
 _DTYPES: dict[str, pl.DataType] = {"numeric": pl.Float64(), "boolean": pl.Boolean(), "categorical": pl.String()}
 
@@ -63,16 +63,8 @@ class FeatureContract:
         return cls(dataset=data["dataset"], features=specs)
 
     def pandera_schema(self) -> pa.DataFrameSchema:
-        columns = {}
-        for f in self.features:
-            checks = []
-            if f.min_value is not None:
-                checks.append(pa.Check.ge(f.min_value))
-            if f.max_value is not None:
-                checks.append(pa.Check.le(f.max_value))
-            if f.allowed is not None:
-                checks.append(pa.Check.isin(list(f.allowed)))
-            columns[f.name] = pa.Column(_DTYPES[f.kind], checks=checks, nullable=f.nullable)
+        columns = {f.name: pa.Column(_DTYPES[f.kind], checks=value_checks(f.min_value, f.max_value, f.allowed),
+                                     nullable=f.nullable) for f in self.features}
         return pa.DataFrameSchema(columns, strict=False, coerce=False, name=f"features of {self.dataset}")
 
 

@@ -374,7 +374,7 @@ def _property_records(cfg: MarketConfig, s: dict[str, np.ndarray], zips: _Zips,
 def _distress_events(cfg: MarketConfig, rec0: pl.DataFrame, s: dict[str, np.ndarray],
                      rng: np.random.Generator) -> pl.DataFrame:
     """Events drawn from each property's initial state; internal codes, not yet contract rows."""
-    n, start, end = cfg.n_properties, _days(cfg.start_date), _days(cfg.end_date)
+    start, end = _days(cfg.start_date), _days(cfg.end_date)
     mv, equity = rec0["mv"].to_numpy(), rec0["equity"].to_numpy()
     eq = np.clip(equity / mv, -0.5, 1.0)
     absent, owner, cond = ~s["occupied"], s["owner"], s["cond"]
