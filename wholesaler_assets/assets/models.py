@@ -142,12 +142,20 @@ def calibrator(context: dg.AssetExecutionContext, config: ModelConfig, warehouse
     return dg.MaterializeResult(metadata=metadata)
 
 
-EVALUATION_CHECKS = ("pr_auc_vs_baseline", "top_decile_lift", "ece_global", "ece_segments", "brier_vs_baseline",
-                     "cv_stability", "train_holdout_gap")
+EVALUATION_CHECKS = {
+    "pr_auc_vs_baseline": "Holdout PR-AUC at least 5% above the baseline's (relative).",
+    "top_decile_lift": "Positive rate in the top 10% at least 1.3x the overall rate.",
+    "ece_global": "Expected calibration error at most 0.05 on the holdout.",
+    "ece_segments": "ECE at most 0.05 in every value segment with enough leads.",
+    "brier_vs_baseline": "Brier score no worse than the baseline's.",
+    "cv_stability": "Coefficient of variation of fold PR-AUC below 20%.",
+    "train_holdout_gap": "Cross-validated PR-AUC lift within 15% of the holdout's.",
+}
 
 
 @dg.asset(partitions_def=TARGET_PARTITIONS, deps=["calibrator"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
-          check_specs=[dg.AssetCheckSpec(name, asset="model_evaluation", blocking=True) for name in EVALUATION_CHECKS])
+          check_specs=[dg.AssetCheckSpec(name, asset="model_evaluation", blocking=True, description=text)
+                       for name, text in EVALUATION_CHECKS.items()])
 def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, warehouse: WarehouseResource,
                      data_folder: DataFolderResource, mlflow_tracking: MlflowResource):
     """Both calibrated candidates on the temporal holdout through the gates; the winner, explained, logged to MLflow."""

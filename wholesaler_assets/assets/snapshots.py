@@ -26,8 +26,12 @@ from wholesaler_assets.warehouse import WarehouseBackend
 
 GROUP = "snapshots"
 SNAPSHOT_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC")
-SNAPSHOT_CHECKS = ("unique_property_per_date", "required_columns_complete", "nothing_after_snapshot_date",
-                   "row_count_change_within_band")
+SNAPSHOT_CHECKS = {
+    "unique_property_per_date": "One row per property and snapshot date.",
+    "required_columns_complete": "Each required column is non-null in at least 95% of rows (configurable).",
+    "nothing_after_snapshot_date": "No record or event effective after the snapshot date entered.",
+    "row_count_change_within_band": "Row count within ±20% of the previous snapshot (configurable).",
+}
 
 
 class QualityConfig(dg.Config):
@@ -52,7 +56,8 @@ def _read_source(warehouse: WarehouseBackend, source: str, where: str | None = N
     group_name=GROUP,
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    check_specs=[dg.AssetCheckSpec(name, asset="property_snapshots", blocking=True) for name in SNAPSHOT_CHECKS],
+    check_specs=[dg.AssetCheckSpec(name, asset="property_snapshots", blocking=True, description=text)
+                 for name, text in SNAPSHOT_CHECKS.items()],
 )
 def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -93,9 +98,12 @@ def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
 
 
 LEAD_CHECKS = [
-    dg.AssetCheckSpec("unique_contact_id", asset="lead_contacts", blocking=True),
-    dg.AssetCheckSpec("required_columns_complete", asset="lead_contacts", blocking=True),
-    dg.AssetCheckSpec("unique_lead_id", asset="lead_outcomes", blocking=True),
+    dg.AssetCheckSpec("unique_contact_id", asset="lead_contacts", blocking=True,
+                      description="No contact appears twice."),
+    dg.AssetCheckSpec("required_columns_complete", asset="lead_contacts", blocking=True,
+                      description="contact_id, lead_id and contact_time are filled in at least 95% of rows."),
+    dg.AssetCheckSpec("unique_lead_id", asset="lead_outcomes", blocking=True,
+                      description="One outcome row per lead."),
 ]
 
 
@@ -166,8 +174,10 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
     group_name=GROUP,
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    check_specs=[dg.AssetCheckSpec("unique_sale_id", asset="comparable_sales", blocking=True),
-                 dg.AssetCheckSpec("required_columns_complete", asset="comparable_sales", blocking=True)],
+    check_specs=[dg.AssetCheckSpec("unique_sale_id", asset="comparable_sales", blocking=True,
+                                   description="No sale appears twice."),
+                 dg.AssetCheckSpec("required_columns_complete", asset="comparable_sales", blocking=True,
+                                   description="Price, sqft, ZIP, date and type filled in at least 95% of sales.")],
 )
 def comparable_sales(config: QualityConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Closed sales with price per square foot, the comparables for after-repair value."""

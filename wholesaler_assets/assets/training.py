@@ -33,9 +33,19 @@ from wholesaler_assets.warehouse import WarehouseBackend
 
 GROUP = "training"
 TARGET_PARTITIONS = dg.StaticPartitionsDefinition(list(TARGET_NAMES))
-TABLE_CHECKS = ("nothing_known_after_contact", "no_outcome_before_contact", "no_duplicated_leads",
-                "positive_share_in_band", "snapshot_match_share", "matches_feature_contract")
-STAT_CHECKS = ("no_highly_correlated_pairs", "no_high_vif", "no_unstable_features")
+TABLE_CHECKS = {
+    "nothing_known_after_contact": "Leakage: no feature value was effective after its contact.",
+    "no_outcome_before_contact": "Leakage: no contact comes after its lead already reached the outcome.",
+    "no_duplicated_leads": "One row per lead contact.",
+    "positive_share_in_band": "Positive share inside the configured band (seeds: 3-6% booked calls).",
+    "snapshot_match_share": "At least 95% of contacts matched a property snapshot.",
+    "matches_feature_contract": "The table meets the versioned feature contract; offenders are named.",
+}
+STAT_CHECKS = {
+    "no_highly_correlated_pairs": "No pair of features with |correlation| above 0.90 (warning).",
+    "no_high_vif": "No feature with a variance inflation factor above 10 (warning).",
+    "no_unstable_features": "No feature with PSI across quarters above 0.25 (warning).",
+}
 
 
 def load_catalog(warehouse: WarehouseBackend) -> DatasetCatalog:
@@ -102,7 +112,8 @@ class TrainingTableConfig(dg.Config):
     kinds={"polars", "duckdb"},
     owners=OWNERS,
     output_required=False,
-    check_specs=[dg.AssetCheckSpec(name, asset="training_table", blocking=True) for name in TABLE_CHECKS],
+    check_specs=[dg.AssetCheckSpec(name, asset="training_table", blocking=True, description=text)
+                 for name, text in TABLE_CHECKS.items()],
 )
 def training_table(context: dg.AssetExecutionContext, config: TrainingTableConfig, warehouse: WarehouseResource,
                    data_folder: DataFolderResource):
@@ -193,7 +204,8 @@ def _target_table(wh: WarehouseBackend, target: str) -> tuple[pl.DataFrame, dict
     group_name=GROUP,
     kinds={"statsmodels", "polars"},
     owners=OWNERS,
-    check_specs=[dg.AssetCheckSpec(name, asset="statistical_validation") for name in STAT_CHECKS],
+    check_specs=[dg.AssetCheckSpec(name, asset="statistical_validation", description=text)
+                 for name, text in STAT_CHECKS.items()],
 )
 def statistical_validation(context: dg.AssetExecutionContext, config: SelectionConfig,
                            warehouse: WarehouseResource, data_folder: DataFolderResource) -> dg.MaterializeResult:
