@@ -31,6 +31,8 @@ def production_env(postgres_cluster, tmp_path, monkeypatch):
         "DAGSTER_PG_PORT": str(postgres_cluster.port), "DAGSTER_PG_DB": dagster_url.rsplit("/", 1)[1],
         "WHOLESALER_POSTGRES_URL": warehouse_url, "WHOLESALER_POSTGRES_SCHEMA": "leads",
         "WHOLESALER_DATA_ROOT": str(tmp_path / "data"), "WHOLESALER_DATASET_SPEC": "",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlruns/mlflow.db",
+        "WHOLESALER_MLFLOW_ARTIFACTS": str(tmp_path / "mlruns" / "artifacts"),
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -39,7 +41,7 @@ def production_env(postgres_cluster, tmp_path, monkeypatch):
 
 def test_pipeline_runs_on_postgres_storage_and_warehouse(production_env):
     layout = DataLayout(production_env["data_root"])
-    write_market(MarketConfig(n_properties=1_500, seed=9), layout.landing, layout.ground_truth)
+    write_market(MarketConfig(n_properties=3_000, seed=9), layout.landing, layout.ground_truth)
     defs = importlib.import_module("wholesaler_assets.definitions_production").defs
 
     with dg.DagsterInstance.get() as instance:
@@ -52,10 +54,25 @@ def test_pipeline_runs_on_postgres_storage_and_warehouse(production_env):
         assert snapshot.success
         assert all(e.passed for e in snapshot.get_asset_check_evaluations())
         assert {r.run_id for r in instance.get_runs()} >= {ingest.run_id, snapshot.run_id}
+        for day in ("2024-11-01", "2025-03-01", "2025-07-01", "2025-11-01", "2026-03-01", "2026-07-01"):
+            assert defs.resolve_job_def("snapshot_job").execute_in_process(instance=instance, partition_key=day).success
+        assert defs.resolve_job_def("features_job").execute_in_process(instance=instance).success
+        training = defs.resolve_job_def("training_data_job").execute_in_process(
+            instance=instance, partition_key="booked_call_7d",
+            run_config={"ops": {"training_table": {"config": {"min_snapshot_match": 0.9}}}})
+        assert training.success
+        lenient = {"max_cv_pr_auc_cov": 1.0, "max_train_holdout_gap": 1.0, "min_relative_pr_auc_gain": -1.0,
+                   "min_top_decile_lift": 0.0, "max_ece": 1.0}
+        models = defs.resolve_job_def("model_training_job").execute_in_process(
+            instance=instance, partition_key="booked_call_7d", raise_on_error=False,
+            run_config={"ops": {op: {"config": lenient} for op in ("conversion_model", "calibrator",
+                                                                    "model_evaluation")}})
+        assert models.asset_materializations_for_node("model_evaluation")  # trained from PostgreSQL tables
 
     warehouse = PostgresWarehouse(production_env["warehouse_url"], "leads")
     for table in ("raw_properties", "raw_contacts", "lead_contacts", "lead_outcomes", "comparable_sales",
-                  "property_snapshots", "ingest_manifest", "dataset_catalog"):
+                  "property_snapshots", "ingest_manifest", "dataset_catalog", "contact_features", "training_table",
+                  "training_folds", "feature_selection"):
         assert warehouse.row_count(table) > 0, table
     runs_in_postgres = PostgresWarehouse(production_env["dagster_url"]).query("select count(*) as n from runs")
     assert runs_in_postgres["n"][0] >= 2
