@@ -51,6 +51,12 @@ registration_job = dg.define_asset_job(
     description="Register the scorer in MLflow as challenger; promote it to champion when it has earned it.",
 )
 
+valuation_job = dg.define_asset_job(
+    "valuation_job",
+    selection=dg.AssetSelection.assets("arv_model"),
+    description="Train and gate the after-repair value model on comparable sales.",
+)
+
 daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(
     snapshot_job,
     name="daily_snapshot_schedule",

@@ -114,7 +114,7 @@ def _demo(args: argparse.Namespace) -> int:
         if not run.success:
             return 1
 
-    _step(5, "models: baseline and XGBoost, calibration, gated evaluation (MLflow), registration")
+    _step(5, "models: baseline and XGBoost, calibration, gated evaluation (MLflow), registration, ARV")
     models = defs.resolve_job_def("model_training_job")
     for target in TARGET_NAMES:
         run = models.execute_in_process(instance=instance, partition_key=target, run_config=QUIET_RUN,
@@ -133,6 +133,14 @@ def _demo(args: argparse.Namespace) -> int:
         failure = next((e for e in registration.all_events if e.is_step_failure), None)
         reason = failure.event_specific_data.error.message.splitlines()[0] if failure else "unknown"
         print(f"      no scorer registered: the gates decided no model is good enough yet ({reason})")
+
+    valuation = defs.resolve_job_def("valuation_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
+                                                                         raise_on_error=False)
+    arv = valuation.asset_materializations_for_node("arv_model")
+    if arv:
+        print(f"      arv_model: holdout MdAPE {arv[0].metadata['holdout_mdape'].value:.1%}, "
+              f"MAE {arv[0].metadata['mae_improvement'].value:.0%} better than the ZIP median")
+    _report_run(valuation)
 
     _step(6, "summary")
     report = _write_demo_report(defs, layout)

@@ -20,7 +20,13 @@ from wholesaler_assets.assets.models import (
     registered_scorer,
 )
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
-from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
+from wholesaler_assets.assets.training import (
+    contact_features,
+    feature_selection,
+    statistical_validation,
+    training_table,
+)
+from wholesaler_assets.assets.valuation import arv_model
 from wholesaler_assets.automation import (
     daily_snapshot_schedule,
     features_job,
@@ -30,6 +36,7 @@ from wholesaler_assets.automation import (
     registration_job,
     snapshot_job,
     training_data_job,
+    valuation_job,
 )
 from wholesaler_assets.resources import DataFolderResource, DatasetResource, MlflowResource, WarehouseResource
 
@@ -39,8 +46,9 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
                 contact_features, training_table, statistical_validation, feature_selection,
-                baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer],
-        jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job],
+                baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model],
+        jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
+              valuation_job],
         schedules=[daily_snapshot_schedule],
         sensors=[landing_file_sensor],
         resources=dict(resources),

@@ -51,11 +51,11 @@ def contact_history(contacts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
-    """Per ZIP and month: median price per sqft of the last 6 months against the 6 before, minus 1.
+def zip_market_levels(sales: pl.DataFrame) -> pl.DataFrame:
+    """Per ZIP and month: the 6-month mean of monthly median price per sqft, and its change on the 6 before.
 
-    A month's figure uses sales up to the end of that month, so it is known from the first day of
-    the next month (`known_from`), the key of the as-of join.
+    A month's figures use sales up to the end of that month, so they are known from the first day
+    of the next month (`known_from`), the key of the as-of joins.
     """
     monthly = (
         sales.filter(pl.col("price_per_sqft").is_not_null())
@@ -63,8 +63,10 @@ def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
         .group_by("zip_code", "month")
         .agg(pl.col("price_per_sqft").median().alias("median_ppsf"))
     )
+    schema = {"zip_code": pl.String, "known_from": pl.Date, "zip_median_ppsf": pl.Float64,
+              "zip_price_trend": pl.Float64}
     if monthly.is_empty():
-        return pl.DataFrame(schema={"zip_code": pl.String, "known_from": pl.Date, "zip_price_trend": pl.Float64})
+        return pl.DataFrame(schema=schema)
     months = pl.date_range(monthly["month"].min(), monthly["month"].max(), "1mo", eager=True).alias("month")
     grid = monthly.select("zip_code").unique().join(months.to_frame(), how="cross")
     recent = pl.col("median_ppsf").rolling_mean(TREND_WINDOW_MONTHS, min_samples=2).over("zip_code")
@@ -76,11 +78,17 @@ def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
         .select(
             "zip_code",
             pl.col("month").dt.offset_by("1mo").alias("known_from"),
+            pl.col("recent").alias("zip_median_ppsf"),
             (pl.col("recent") / pl.col("prior") - 1).alias("zip_price_trend"),
         )
-        .drop_nulls("zip_price_trend")
+        .drop_nulls("zip_median_ppsf")
         .sort("known_from")
     )
+
+
+def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
+    """Per ZIP and month, the price trend known from `known_from` (see `zip_market_levels`)."""
+    return zip_market_levels(sales).drop_nulls("zip_price_trend").select("zip_code", "known_from", "zip_price_trend")
 
 
 def source_contact_features(contacts: pl.DataFrame, snapshots: pl.DataFrame, sales: pl.DataFrame) -> pl.DataFrame:
