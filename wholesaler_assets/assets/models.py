@@ -18,7 +18,7 @@ from wholesaler_assets.assets.training import TARGET_PARTITIONS, feature_contrac
 from wholesaler_assets.domain import plots
 from wholesaler_assets.domain.evaluation import GateThresholds, pr_auc
 from wholesaler_assets.domain.explanations import cohort_summary, global_importance, summary_markdown
-from wholesaler_assets.domain.modeling import calibrate, holdout_metrics, holdout_scores, judge, segments_of
+from wholesaler_assets.domain.modeling import calibrate, cohorts_of, holdout_metrics, holdout_scores, judge
 from wholesaler_assets.domain.selection import FINAL_FOLD
 from wholesaler_assets.domain.splits import HOLDOUT, TRAIN
 from wholesaler_assets.domain.targets import TARGET_NAMES
@@ -216,15 +216,8 @@ def _explanations(model: TargetModel, holdout: pl.DataFrame) -> tuple[str, pl.Da
     contributions = model.contributions(holdout)
     features = list(model.space.features)
     importance = global_importance(contributions, features)
-    cohorts = holdout.select(
-        pl.Series("value_segment", segments_of(holdout, model.calibrator.edges)),
-        *[pl.col(c) for c in ("channel",) if c in holdout.columns],
-        *[pl.when(pl.col("in_foreclosure")).then(pl.lit("foreclosure")).when(pl.col("tax_delinquent"))
-          .then(pl.lit("tax_delinquent")).when(pl.col("in_probate")).then(pl.lit("probate"))
-          .when(pl.col("vacant")).then(pl.lit("vacant")).otherwise(pl.lit("none")).alias("distress_type")
-          for _ in [0] if {"in_foreclosure", "tax_delinquent", "in_probate", "vacant"} <= set(holdout.columns)],
-    )
-    summary = cohort_summary(contributions, features, cohorts, model.probabilities(holdout))
+    summary = cohort_summary(contributions, features, cohorts_of(holdout, model.calibrator.edges),
+                             model.probabilities(holdout))
     return summary_markdown(importance, summary, f"What drives {model.target} ({model.kind})"), importance
 
 

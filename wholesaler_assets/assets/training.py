@@ -198,12 +198,13 @@ def _target_table(wh: WarehouseBackend, target: str) -> tuple[pl.DataFrame, dict
     return table, kinds
 
 
+# The per-target audits of a training table share their place in the graph.
+_AUDIT_OF_TABLE = {"partitions_def": TARGET_PARTITIONS, "deps": ["training_table"], "group_name": GROUP,
+                   "kinds": {"statsmodels", "polars"}, "owners": OWNERS}
+
+
 @dg.asset(
-    partitions_def=TARGET_PARTITIONS,
-    deps=["training_table"],
-    group_name=GROUP,
-    kinds={"statsmodels", "polars"},
-    owners=OWNERS,
+    **_AUDIT_OF_TABLE,
     check_specs=[dg.AssetCheckSpec(name, asset="statistical_validation", description=text)
                  for name, text in STAT_CHECKS.items()],
 )
@@ -247,13 +248,7 @@ def statistical_validation(context: dg.AssetExecutionContext, config: SelectionC
     )
 
 
-@dg.asset(
-    partitions_def=TARGET_PARTITIONS,
-    deps=["training_table"],
-    group_name=GROUP,
-    kinds={"statsmodels", "polars"},
-    owners=OWNERS,
-)
+@dg.asset(**_AUDIT_OF_TABLE)
 def feature_selection(context: dg.AssetExecutionContext, config: SelectionConfig, warehouse: WarehouseResource,
                       data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Features kept for training (IV, correlation and VIF filters fitted on training rows only) and why others left."""

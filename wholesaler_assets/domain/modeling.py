@@ -40,6 +40,23 @@ def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -
     return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).fill_null(np.nan).to_numpy(), edges)
 
 
+_DISTRESS_ORDER = (("in_foreclosure", "foreclosure"), ("tax_delinquent", "tax_delinquent"),
+                   ("in_probate", "probate"), ("vacant", "vacant"))
+
+
+def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> pl.DataFrame:
+    """The cohorts explanations are summarised by: value segment, channel and main distress type."""
+    columns = [pl.Series("value_segment", segments_of(frame, edges))]
+    if "channel" in frame.columns:
+        columns.append(frame.get_column("channel"))
+    if all(flag in frame.columns for flag, _ in _DISTRESS_ORDER):
+        distress = pl.lit("none")
+        for flag, name in reversed(_DISTRESS_ORDER):  # the first listed wins when several apply
+            distress = pl.when(pl.col(flag)).then(pl.lit(name)).otherwise(distress)
+        columns.append(frame.select(distress.alias("distress_type")).to_series())
+    return pl.DataFrame(columns)
+
+
 def calibrate(candidate: TrainedCandidate, train: pl.DataFrame, min_segment_rows: int = 500,
               edges: tuple[float, ...] = DEFAULT_EDGES) -> tuple[SegmentedCalibrator, dict[str, float]]:
     """Fit the calibrator on the candidate's out-of-fold scores; it keeps the segment edges it used."""
