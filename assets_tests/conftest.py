@@ -85,7 +85,7 @@ def embedded_resources(data_root):
     """The embedded default profile pointed at the test's data folder."""
     from wholesaler_assets.definitions import embedded_resources as build
 
-    return build(str(data_root))
+    return build(str(data_root), mlruns=str(data_root.parent / "mlruns"))  # never the project's own store
 
 
 @pytest.fixture(scope="session")
