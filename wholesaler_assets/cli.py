@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -195,14 +196,20 @@ def _write_demo_report(defs, layout) -> str:  # noqa: ANN001
         shares = warehouse.query("select target, count(*) as n, avg(label) as positive_share, "
                                  "sum(case when split = 'holdout' then 1 else 0 end) as holdout "
                                  "from training_table group by target order by target")
-        selected = warehouse.query("select target, sum(case when selected then 1 else 0 end) as kept, count(*) as n "
-                                   "from feature_selection group by target")
+        selected = warehouse.query("select target, sum(case when selected then 1 else 0 end) as kept "
+                                   "from feature_selection where fold = 0 group by target")
         kept = dict(zip(selected["target"], selected["kept"], strict=True))
         lines += ["", "| training table | rows | positive share | holdout rows | features kept |",
                   "|---|---|---|---|---|"]
         for r in shares.iter_rows(named=True):
             lines.append(f"| {r['target']} | {r['n']:,} | {r['positive_share']:.2%} | {r['holdout']:,} | "
                          f"{kept.get(r['target'], 0)} |")
+    evaluations = sorted((layout.root / "models").glob("*/evaluation.json"))
+    if evaluations:
+        lines += ["", "| model | winner | holdout PR-AUC | why |", "|---|---|---|---|"]
+        for path in evaluations:
+            e = json.loads(path.read_text())
+            lines.append(f"| {e['target']} | {e['winner']} | {e['holdout_pr_auc']:.4f} | {e['explanation']} |")
     lines += ["", "| source | file | status | rows loaded | rows quarantined | reason |", "|---|---|---|---|---|---|"]
     for r in manifest.sort("source", "file_name").iter_rows(named=True):
         lines.append(f"| {r['source']} | {r['file_name']} | {r['status']} | {r['rows_loaded']:,} | "
