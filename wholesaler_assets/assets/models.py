@@ -161,6 +161,7 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
     """Both calibrated candidates on the temporal holdout through the gates; the winner, explained, logged to MLflow."""
     target = context.partition_key
     inputs = _training_inputs(warehouse.open(), target)
+    dataset = load_catalog(warehouse.open()).name
     folder = _model_dir(data_folder, target)
     candidates = {kind: _load(folder / f"{kind}.pkl") for kind in ("xgboost", "baseline")}
     calibrators = pickle.loads((folder / "calibrators.pkl").read_bytes())
@@ -174,7 +175,7 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
 
     experiment_id = mlflow_tracking.start()
     with mlflow.start_run(run_name=f"train-{target}") as run:
-        mlflow.set_tags({"target": target, "winner": verdict.winner, "dataset": load_catalog(warehouse.open()).name})
+        mlflow.set_tags({"target": target, "winner": verdict.winner, "dataset": dataset})
         mlflow.log_params({"target": target, "search_configs": config.search_configs,
                            **{f"xgb_{k}": v for k, v in (candidates["xgboost"].config.__dict__.items())},
                            **{f"gate_{k}": v for k, v in config.thresholds().__dict__.items()},
@@ -187,7 +188,7 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
         reports = data_folder.layout().reports
         pictures = _write_evaluation_files(inputs, target, scores, importance, report, candidates,
                                            reports / "models" / target,
-                                           reports / f"feature_contract_{load_catalog(warehouse.open()).name}.json")
+                                           reports / f"feature_contract_{dataset}.json")
         mlflow.log_artifacts(str(reports / "models" / target))
     summary = {"target": target, "winner": verdict.winner, "explanation": verdict.explanation,
                "run_id": run.info.run_id, "holdout_pr_auc": metrics[chosen.kind]["holdout_pr_auc"],
