@@ -127,6 +127,16 @@ def test_promotion_keeps_the_old_champion_and_rollback_restores_it(resources):
         rollback(client, "lead_scorer")
 
 
+def test_registration_refuses_models_changed_after_their_evaluation(resources):
+    assert _train(resources, _config()).success
+    assert dg.materialize([calibrator], resources=resources, partition_key=TARGET,
+                          run_config={"ops": {"calibrator": {"config": {**LENIENT, "min_segment_rows": 10}}}}).success
+    result = dg.materialize([registered_scorer], resources=resources, raise_on_error=False,
+                            run_config={"ops": {"registered_scorer": {"config": {"targets": [TARGET]}}}})
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "changed after they were evaluated" in failure.event_specific_data.error.message
+
+
 def test_shuffled_labels_fail_the_gates_and_block_registration(resources):
     warehouse = resources["warehouse"].open()
     table = warehouse.read("training_table")

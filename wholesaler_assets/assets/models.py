@@ -18,6 +18,7 @@ from wholesaler_assets.assets.training import TARGET_PARTITIONS, feature_contrac
 from wholesaler_assets.domain import plots
 from wholesaler_assets.domain.evaluation import GateThresholds, pr_auc
 from wholesaler_assets.domain.explanations import cohort_summary, global_importance, summary_markdown
+from wholesaler_assets.domain.ingestion import sha256_of
 from wholesaler_assets.domain.modeling import calibrate, cohorts_of, holdout_metrics, holdout_scores, judge
 from wholesaler_assets.domain.selection import FINAL_FOLD
 from wholesaler_assets.domain.splits import HOLDOUT, TRAIN
@@ -192,6 +193,7 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
         mlflow.log_artifacts(str(reports / "models" / target))
     summary = {"target": target, "winner": verdict.winner, "explanation": verdict.explanation,
                "run_id": run.info.run_id, "holdout_pr_auc": metrics[chosen.kind]["holdout_pr_auc"],
+               "artifacts_sha256": _artifact_hashes(folder),
                "gates": {kind: [g.__dict__ for g in gates] for kind, gates in verdict.gates.items()}}
     (folder / "evaluation.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     yield dg.MaterializeResult(metadata={
@@ -211,6 +213,12 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
                                   metadata={"value": float(gate.value) if np.isfinite(gate.value) else None,
                                             "threshold": float(gate.threshold), "candidate": verdict.winner
                                             if verdict.winner != "none" else "xgboost"})
+
+
+def _artifact_hashes(folder: Path) -> dict[str, str]:
+    """Content hashes of the files an evaluation judged, so registration can refuse newer, unjudged ones."""
+    return {name: sha256_of((folder / name).read_bytes())
+            for name in ("xgboost.pkl", "baseline.pkl", "calibrators.pkl") if (folder / name).exists()}
 
 
 def _explanations(model: TargetModel, holdout: pl.DataFrame) -> tuple[str, pl.DataFrame]:
@@ -269,6 +277,9 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         if evaluation is None or evaluation["winner"] == "none":
             raise dg.Failure(f"no registrable model for {target}: "
                              + (evaluation["explanation"] if evaluation else "model_evaluation has not run"))
+        if evaluation.get("artifacts_sha256") != _artifact_hashes(folder):
+            raise dg.Failure(f"the {target} models changed after they were evaluated: materialize "
+                             f"model_evaluation for {target} again before registering")
         candidate = _load(folder / f"{evaluation['winner']}.pkl")
         calibrators = pickle.loads((folder / "calibrators.pkl").read_bytes())
         models.append(TargetModel(target, candidate.kind, candidate.model, candidate.space,
