@@ -12,22 +12,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
+from _support import peak_rss_mb  # benchmarks/_support.py, beside this script
 
 from wholesaler_assets.domain.contracts import SOURCES
 from wholesaler_assets.domain.snapshots import build_property_snapshot
-from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
+from wholesaler_assets.domain.synthetic_market import (
+    DirtConfig,
+    MarketConfig,
+    write_market,
+)
 from wholesaler_assets.landing import DataLayout, ingest_source
 from wholesaler_assets.warehouse import DuckDBWarehouse
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _raw_read(layout: DataLayout) -> tuple[float, int]:
@@ -90,7 +90,7 @@ def main() -> None:
         "ingest_s": round(ingest_s, 2),
         "snapshot_s": round(snapshot_s, 2),
         "rows_per_s": round(raw_rows / total_s),
-        "peak_rss_mb": round(_peak_rss_mb()),
+        "peak_rss_mb": round(peak_rss_mb()),
         "ratio_vs_raw_read": round(total_s / raw_read_s, 2),
     }
     print(f"ingest + snapshot: {raw_rows / total_s:,.0f} rows/s, {figures['ratio_vs_raw_read']}x the raw read, "

@@ -14,30 +14,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import time
 
 import polars as pl
 import xgboost as xgb
+from _support import market_for_contacts, peak_rss_mb  # benchmarks/_support.py, beside this script
 
 from wholesaler_assets.domain.evaluation import GateThresholds
 from wholesaler_assets.domain.feature_contract import source_feature_contract
-from wholesaler_assets.domain.features import SNAPSHOT_COLUMNS, source_contact_features
-from wholesaler_assets.domain.leads import comparable_sales_from_source, lead_outcomes_from_source
+from wholesaler_assets.domain.features import source_contact_features
+from wholesaler_assets.domain.leads import (
+    comparable_sales_from_source,
+    lead_outcomes_from_source,
+)
 from wholesaler_assets.domain.model_frame import FeatureSpace
 from wholesaler_assets.domain.modeling import calibrate, holdout_scores, judge
 from wholesaler_assets.domain.selection import FINAL_FOLD, select_per_fold
-from wholesaler_assets.domain.snapshots import build_property_snapshot
-from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, generate_market
 from wholesaler_assets.domain.targets import TARGETS
 from wholesaler_assets.domain.training import LABEL, train_baseline, train_xgboost
 from wholesaler_assets.domain.training_table import build_training_table
-
-CONTACTS_PER_PROPERTY = 1.6
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -47,12 +42,9 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    config = MarketConfig(n_properties=int(args.contacts / CONTACTS_PER_PROPERTY), dirt=DirtConfig.clean())
-    market = generate_market(config)
-    days = [config.start_date + dt.timedelta(days=30 * i) for i in range(25)]
-    snapshots = pl.concat([build_property_snapshot(market.properties, market.distress_events, d)
-                           .select(SNAPSHOT_COLUMNS) for d in days if d <= config.end_date])
-    features = source_contact_features(market.contacts.drop("owner_phone"), snapshots,
+    bench = market_for_contacts(args.contacts)
+    config, market = bench.config, bench.market
+    features = source_contact_features(market.contacts.drop("owner_phone"), bench.snapshots,
                                        comparable_sales_from_source(market.sales))
     outcomes = lead_outcomes_from_source(market.outcomes)
     cutoff = dt.datetime.combine(config.end_date + dt.timedelta(days=1), dt.time(), dt.UTC)
@@ -95,7 +87,7 @@ def main() -> None:
         "search_configs": args.search_configs,
         "seconds": round(seconds, 1),
         "one_fit_s": round(one_fit_s, 2),
-        "peak_rss_mb": round(_peak_rss_mb()),
+        "peak_rss_mb": round(peak_rss_mb()),
         "ratio_vs_one_fit": round(seconds / one_fit_s, 1),
     }
     print(f"three targets trained and judged in {seconds:.0f} s (aim: under 600 s), "

@@ -13,33 +13,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import time
 
 import polars as pl
+from _support import market_for_contacts, peak_rss_mb  # benchmarks/_support.py, beside this script
 
 from wholesaler_assets.domain.feature_contract import source_feature_contract
-from wholesaler_assets.domain.features import SNAPSHOT_COLUMNS, source_contact_features
-from wholesaler_assets.domain.leads import comparable_sales_from_source, lead_outcomes_from_source
-from wholesaler_assets.domain.snapshots import build_property_snapshot
-from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, generate_market
+from wholesaler_assets.domain.features import source_contact_features
+from wholesaler_assets.domain.leads import (
+    comparable_sales_from_source,
+    lead_outcomes_from_source,
+)
 from wholesaler_assets.domain.targets import TARGETS
 from wholesaler_assets.domain.training_table import build_training_table
-
-CONTACTS_PER_PROPERTY = 1.6  # measured on the default market: 80k contacts for 50k properties
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
-    days, day = [], start
-    while day <= end:
-        nxt = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-        days.append(min(nxt - dt.timedelta(days=1), end))
-        day = nxt
-    return days
 
 
 def main() -> None:
@@ -47,16 +33,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    config = MarketConfig(n_properties=int(args.contacts / CONTACTS_PER_PROPERTY), dirt=DirtConfig.clean())
     started = time.perf_counter()
-    market = generate_market(config)
-    lead_properties = market.contacts["property_id"].unique().implode()
-    properties = market.properties.filter(pl.col("property_id").is_in(lead_properties))
-    events = market.distress_events.filter(pl.col("property_id").is_in(lead_properties))
-    snapshots = pl.concat([
-        build_property_snapshot(properties, events, day).select(SNAPSHOT_COLUMNS)
-        for day in _month_ends(config.start_date, config.end_date)
-    ])
+    bench = market_for_contacts(args.contacts)
+    config, market, snapshots = bench.config, bench.market, bench.snapshots
     contacts = market.contacts.drop("owner_phone")
     outcomes = lead_outcomes_from_source(market.outcomes)
     sales = comparable_sales_from_source(market.sales)
@@ -94,7 +73,7 @@ def main() -> None:
         "features_s": round(features_s, 2),
         "seconds": round(seconds, 2),
         "join_asof_s": round(join_asof_s, 2),
-        "peak_rss_mb": round(_peak_rss_mb()),
+        "peak_rss_mb": round(peak_rss_mb()),
         "ratio_vs_join_asof": round(seconds / join_asof_s, 2),
     }
     print(f"three tables in {seconds:.1f} s, {figures['ratio_vs_join_asof']}x the bare join_asof "

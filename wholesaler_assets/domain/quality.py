@@ -92,30 +92,36 @@ def row_count_change(previous: int | None, current: int, max_change_share: float
     )
 
 
+def _no_rows_where(table: pl.DataFrame, condition: pl.Expr, example: pl.Expr, failed: str, passed: str
+                   ) -> GateResult:
+    """Passes when no row meets `condition`; otherwise counts them and shows a few as examples."""
+    offending = table.filter(condition)
+    return GateResult(
+        passed=offending.height == 0,
+        summary=f"{offending.height} {failed}" if offending.height else passed,
+        details={"rows": offending.height,
+                 "examples": offending.head(MAX_EXAMPLES).select(example).to_series().to_list()},
+    )
+
+
 def nothing_known_after_contact(table: pl.DataFrame) -> GateResult:
     """Leakage: no feature value was effective after its contact (snapshots and records by date)."""
-    late = table.filter((pl.col("feature_known_at") > pl.col("contact_time"))
-                        | (pl.col("snapshot_date") > pl.col("contact_time").dt.date()))
-    return GateResult(
-        passed=late.height == 0,
-        summary=f"{late.height} contact(s) have features effective after the contact" if late.height
-        else "every feature was known at its contact time",
-        details={"rows": late.height, "examples": late.head(MAX_EXAMPLES).select(
-            pl.format("{} contacted {}, feature known {}", "contact_id", "contact_time", "feature_known_at")
-        ).to_series().to_list()},
+    return _no_rows_where(
+        table,
+        (pl.col("feature_known_at") > pl.col("contact_time"))
+        | (pl.col("snapshot_date") > pl.col("contact_time").dt.date()),
+        pl.format("{} contacted {}, feature known {}", "contact_id", "contact_time", "feature_known_at"),
+        "contact(s) have features effective after the contact", "every feature was known at its contact time",
     )
 
 
 def no_outcome_before_contact(table: pl.DataFrame) -> GateResult:
     """Leakage: the lead had not already reached the target's outcome when it was contacted."""
-    early = table.filter(pl.col("outcome_time") <= pl.col("contact_time"))
-    return GateResult(
-        passed=early.height == 0,
-        summary=f"{early.height} contact(s) come after the lead's outcome" if early.height
-        else "no contact comes after its lead's outcome",
-        details={"rows": early.height, "examples": early.head(MAX_EXAMPLES).select(
-            pl.format("{} contacted {}, outcome at {}", "contact_id", "contact_time", "outcome_time")
-        ).to_series().to_list()},
+    return _no_rows_where(
+        table,
+        pl.col("outcome_time") <= pl.col("contact_time"),
+        pl.format("{} contacted {}, outcome at {}", "contact_id", "contact_time", "outcome_time"),
+        "contact(s) come after the lead's outcome", "no contact comes after its lead's outcome",
     )
 
 
