@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -107,3 +108,69 @@ def _write_snapshots(resources, start, end, every_days: int) -> None:
         warehouse.replace_partition("property_snapshots", build_property_snapshot(properties, events, day),
                                     "snapshot_date", day)
         day += dt.timedelta(days=every_days)
+
+
+@dataclass(frozen=True)
+class ChampionMarket:
+    """A small market with snapshots, two trained targets, ARV and a registered champion scorer."""
+
+    root: Path  # data folder (warehouse, models, reports); copy it before writing
+    mlruns: Path  # MLflow store holding lead_scorer@champion; read it, register elsewhere
+    scoring_day: object  # datetime.date: the market's data cutoff, a snapshot day
+
+    def resources(self, data_root: Path) -> dict:
+        """Resources on a private copy of the data folder, reading the shared MLflow store."""
+        from wholesaler_assets.definitions import embedded_resources as build
+
+        shutil.copytree(self.root, data_root)
+        return build(str(data_root), mlruns=str(self.mlruns))
+
+
+CHAMPION_TARGETS = ("booked_call_7d", "deal_30d")
+LENIENT_GATES = {"max_cv_pr_auc_cov": 0.6, "max_train_holdout_gap": 0.6, "min_relative_pr_auc_gain": -1.0,
+                 "min_segment_rows": 100_000, "search_configs": 1, "min_top_decile_lift": 0.0, "max_ece": 1.0}
+
+
+@pytest.fixture(scope="session")
+def champion_market(tmp_path_factory, write_snapshots) -> ChampionMarket:
+    """Built once per session (about a minute): the machinery of scoring and serving, not model quality,
+    is what the tests using it check, so the gates are widened for the small market."""
+    import dagster as dg
+
+    from wholesaler_assets.assets.ingestion import raw_assets
+    from wholesaler_assets.assets.models import (
+        baseline_model,
+        calibrator,
+        conversion_model,
+        model_evaluation,
+        registered_scorer,
+    )
+    from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
+    from wholesaler_assets.assets.training import contact_features, feature_selection, training_table
+    from wholesaler_assets.assets.valuation import arv_model
+    from wholesaler_assets.definitions import embedded_resources as build
+    from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
+    from wholesaler_assets.landing import DataLayout
+
+    base = tmp_path_factory.mktemp("champion-market")
+    root, mlruns = base / "data", base / "mlruns"
+    market = MarketConfig(n_properties=8_000, seed=23, dirt=DirtConfig.clean())
+    layout = DataLayout(root)
+    write_market(market, layout.landing, layout.ground_truth)
+    resources = build(str(root), mlruns=str(mlruns))
+    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
+    write_snapshots(resources, market.start_date, market.end_date, every_days=14)
+    for days_back in (7, 0):  # the scoring tests score the cutoff and the week before it
+        day = market.end_date - dt.timedelta(days=days_back)
+        write_snapshots(resources, day, day, every_days=1)
+    assert dg.materialize([contact_features], resources=resources).success
+    gates = {"ops": {n: {"config": LENIENT_GATES} for n in ("conversion_model", "calibrator", "model_evaluation")}}
+    for target in CHAMPION_TARGETS:
+        assert dg.materialize([training_table, feature_selection], resources=resources, partition_key=target).success
+        assert dg.materialize([baseline_model, conversion_model, calibrator, model_evaluation], resources=resources,
+                              partition_key=target, run_config=gates).success
+    assert dg.materialize([arv_model], resources=resources,
+                          run_config={"ops": {"arv_model": {"config": {"max_mdape": 0.3}}}}).success
+    assert dg.materialize([registered_scorer], resources=resources, run_config={
+        "ops": {"registered_scorer": {"config": {"targets": list(CHAMPION_TARGETS)}}}}).success
+    return ChampionMarket(root, mlruns, market.end_date)

@@ -41,9 +41,11 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for step in ("[1/6]", "[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]", "Dagster UI", "MLflow UI",
-                 "demo_data_report.md", "booked_call_7d:"):
-        assert step in done.stdout
+    for step in ("[1/7]", "[2/7]", "[3/7]", "[4/7]", "[5/7]", "[6/7] scoring_job", "[7/7]", "Dagster UI",
+                 "MLflow UI", "demo_data_report.md", "booked_call_7d:", "priority_queue_<date>.csv"):
+        assert step in done.stdout, step
+    scoring = done.stdout.split("[6/7]")[1].split("[7/7]")[0]
+    assert "active leads scored by lead_scorer v" in scoring or "not scored: no lead_scorer@champion" in scoring
     report = (tmp_path / "data" / "reports" / "demo_data_report.md").read_text()
     assert "| property_snapshots |" in report and "rejected" in report
     assert "| booked_call_7d |" in report and "| deal_30d |" in report

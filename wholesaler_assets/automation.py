@@ -57,11 +57,25 @@ valuation_job = dg.define_asset_job(
     description="Train and gate the after-repair value model on comparable sales.",
 )
 
+scoring_job = dg.define_asset_job(
+    "scoring_job",
+    selection=dg.AssetSelection.assets("scored_leads", "lead_scores", "priority_queue"),
+    partitions_def=SNAPSHOT_PARTITIONS,
+    description="For one day: score every active lead with the champion, upsert lead_scores, export the queue.",
+)
+
 daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(
     snapshot_job,
     name="daily_snapshot_schedule",
     hour_of_day=2,
     description="Every night at 02:00 UTC, snapshot every property as of the day that just ended.",
+)
+
+daily_scoring_schedule = dg.build_schedule_from_partitioned_job(
+    scoring_job,
+    name="daily_scoring_schedule",
+    hour_of_day=4,
+    description="Every morning at 04:00 UTC (after the 02:00 snapshot), score the day that just ended.",
 )
 
 

@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--dataset-spec", default=None, help="learn from your own lead file (YAML spec)")
 
     commands.add_parser("contracts", help="print the data contract of every source as markdown")
+    commands.add_parser("serving-schema", help="print the lead record the serving endpoint takes as markdown")
 
     back = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
     back.add_argument("--tracking-uri", default="sqlite:///mlruns/mlflow.db")
@@ -49,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "rollback":
         return _rollback(args)
+    if args.command == "serving-schema":
+        from wholesaler_assets.domain.lead_records import schema_markdown
+
+        print(schema_markdown())
+        return 0
     print("\n\n".join(contract_markdown(c) for c in CONTRACTS.values()))
     return 0
 
@@ -115,7 +121,7 @@ def _demo(args: argparse.Namespace) -> int:
         if not run.success:
             return 1
 
-    _step(5, "models: baseline and XGBoost, calibration, gated evaluation (MLflow), registration, ARV")
+    _step(5, "models: baseline and XGBoost, calibration, gated evaluation (MLflow), ARV, registration")
     models = defs.resolve_job_def("model_training_job")
     for target in TARGET_NAMES:
         run = models.execute_in_process(instance=instance, partition_key=target, run_config=QUIET_RUN,
@@ -124,17 +130,6 @@ def _demo(args: argparse.Namespace) -> int:
         verdict = evaluation[0].metadata["why"].value if evaluation else "evaluation did not run"
         print(f"      {target}: {verdict}")
         _report_run(run)
-    registration = defs.resolve_job_def("registration_job").execute_in_process(
-        instance=instance, run_config=QUIET_RUN, raise_on_error=False)
-    registered = registration.asset_materializations_for_node("registered_scorer")
-    if registered:
-        meta = registered[0].metadata
-        print(f"      lead_scorer v{meta['version'].value}: {meta['promotion'].value}")
-    else:
-        failure = next((e for e in registration.all_events if e.is_step_failure), None)
-        reason = failure.event_specific_data.error.message.splitlines()[0] if failure else "unknown"
-        print(f"      no scorer registered: the gates decided no model is good enough yet ({reason})")
-
     valuation = defs.resolve_job_def("valuation_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
                                                                          raise_on_error=False)
     arv = valuation.asset_materializations_for_node("arv_model")
@@ -143,7 +138,33 @@ def _demo(args: argparse.Namespace) -> int:
               f"MAE {arv[0].metadata['mae_improvement'].value:.0%} better than the ZIP median")
     _report_run(valuation)
 
-    _step(6, "summary")
+    registration = defs.resolve_job_def("registration_job").execute_in_process(
+        instance=instance, run_config=QUIET_RUN, raise_on_error=False)
+    registered = registration.asset_materializations_for_node("registered_scorer")
+    if registered:
+        meta = registered[0].metadata
+        print(f"      lead_scorer v{meta['version'].value}: {meta['promotion'].value}")
+    else:
+        print(f"      no scorer registered: the gates decided no model is good enough yet "
+              f"({_failure_reason(registration)})")
+
+    _step(6, f"scoring_job for {market.end_date}: scored leads, lead_scores upsert, priority queue")
+    scoring = defs.resolve_job_def("scoring_job").execute_in_process(
+        instance=instance, partition_key=market.end_date.isoformat(), run_config=QUIET_RUN, raise_on_error=False)
+    scored = scoring.asset_materializations_for_node("scored_leads")
+    if scored:
+        meta = scored[0].metadata
+        tiers = ", ".join(f"{t} {meta[f'tier_{t}_leads'].value:,}" for t in "ABCD")
+        print(f"      {meta['scored_leads'].value:,} active leads scored by {meta['model_version'].value}: {tiers}; "
+              f"{meta['share_passing_buy_box'].value:.0%} pass the buy-box")
+        queue = scoring.asset_materializations_for_node("priority_queue")
+        if queue:
+            print(f"      queue: {queue[0].metadata['csv'].value}")
+    else:
+        print(f"      not scored: {_failure_reason(scoring)}")
+    _report_run(scoring)
+
+    _step(7, "summary")
     report = _write_demo_report(defs, layout)
     print(report)
     print(_next_steps(layout, time.perf_counter() - started))
@@ -172,7 +193,16 @@ def _snapshot_dates(start: dt.date, end: dt.date, every_days: int) -> list[dt.da
 
 
 def _step(number: int, text: str) -> None:
-    print(f"[{number}/6] {text}", flush=True)
+    print(f"[{number}/7] {text}", flush=True)
+
+
+def _failure_reason(result) -> str:
+    """The first line of the first failed step's error, without the exception's class name."""
+    failure = next((e for e in result.all_events if e.is_step_failure), None)
+    if failure is None:
+        return "unknown"
+    line = failure.event_specific_data.error.message.splitlines()[0]
+    return line.removeprefix("dagster._core.definitions.events.Failure: ")
 
 
 def _report_run(result) -> None:  # noqa: ANN001 - dagster's ExecuteInProcessResult
@@ -227,7 +257,10 @@ Demo finished in {seconds:.0f} s. Open next:
   MLflow UI      .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db -p 5000
                  ->  http://127.0.0.1:5000  (training runs land here once models exist)
   Reports        {layout.reports}/  (demo_data_report.md, statistical_validation_<target>.md,
-                 feature_order_<target>.json, feature_contract_<dataset>.json)
+                 models/<target>/, profitability/<date>/ for every tier-A lead)
+  Queue          {layout.root / 'exports'}/priority_queue_<date>.csv  (the outreach list, best first)
+  Serve          MLFLOW_TRACKING_URI=sqlite:///mlruns/mlflow.db .venv/bin/mlflow models serve \\
+                   -m models:/lead_scorer@champion --env-manager local -p 5001   (see the README)
   Warehouse      {layout.root / 'warehouse.duckdb'}
   Quarantine     {layout.quarantine}/  (rejected files with .reason.json, bad rows as CSV)
   Ground truth   {layout.ground_truth / 'contact_probabilities.parquet'}

@@ -19,6 +19,7 @@ from wholesaler_assets.assets.models import (
     model_evaluation,
     registered_scorer,
 )
+from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
 from wholesaler_assets.assets.training import (
     contact_features,
@@ -28,12 +29,14 @@ from wholesaler_assets.assets.training import (
 )
 from wholesaler_assets.assets.valuation import arv_model
 from wholesaler_assets.automation import (
+    daily_scoring_schedule,
     daily_snapshot_schedule,
     features_job,
     ingest_job,
     landing_file_sensor,
     model_training_job,
     registration_job,
+    scoring_job,
     snapshot_job,
     training_data_job,
     valuation_job,
@@ -46,10 +49,11 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
                 contact_features, training_table, statistical_validation, feature_selection,
-                baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model],
+                baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model,
+                scored_leads, lead_scores, priority_queue],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
-              valuation_job],
-        schedules=[daily_snapshot_schedule],
+              valuation_job, scoring_job],
+        schedules=[daily_snapshot_schedule, daily_scoring_schedule],
         sensors=[landing_file_sensor],
         resources=dict(resources),
     )

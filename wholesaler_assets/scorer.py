@@ -1,16 +1,23 @@
-"""The registered lead scorer: one MLflow pyfunc holding feature preparation and every target's model.
+"""The lead scorer: one object from raw lead records to everything the outreach team works from.
 
-Per target it carries the chosen model (XGBoost booster or the logistic baseline), its feature
-space and its calibrator. `predict` takes contact feature rows and returns, per row, a calibrated
-probability per target, the top three reasons of the first target and a one-sentence narrative.
-The batch assets and the serving endpoint load this same object, so they give the same numbers.
+`Scorer` holds every target's calibrated model, the ARV model (or its fallback medians), the ZIP
+market levels, the buy-box and the tier settings. `Scorer.score` takes validated lead records and
+returns per lead: the calibrated probability of each target, ARV and its method, the buy-box
+figures, expected value, priority score, tier, top three reasons, narrative and model version.
+The daily `scored_leads` asset and the MLflow endpoint (`LeadScorer`, the registered pyfunc) both
+call it, so they give the same numbers.
+
+Reasons come from per-feature contributions of the deal model (the target the expected value
+uses): exact TreeSHAP where a person reads them, XGBoost's approximate contributions (about 50x
+faster) for the rest; every row says which (`reasons_method`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +27,28 @@ import pandas as pd
 import polars as pl
 import xgboost as xgb
 
+from wholesaler_assets.domain.buy_box import BuyBoxConfig, evaluate_deals
 from wholesaler_assets.domain.calibration import SegmentedCalibrator
 from wholesaler_assets.domain.explanations import narrative, top_drivers
+from wholesaler_assets.domain.lead_records import (
+    RECORD_FIELDS,
+    InvalidRecords,
+    RecordField,
+    property_facts,
+    record_features,
+    spec_record_fields,
+    validate_records,
+)
 from wholesaler_assets.domain.model_frame import FeatureSpace
 from wholesaler_assets.domain.modeling import segments_of
+from wholesaler_assets.domain.scoring import TierConfig, rank_leads
 from wholesaler_assets.domain.training import predict_baseline
+from wholesaler_assets.domain.valuation import UNAVAILABLE, ArvModel, estimate_arv
+
+EXACT, APPROXIMATE = "exact", "approximate"
+VALUE_TARGET = "deal_30d"
+BUY_BOX_COLUMNS = ("max_allowable_offer", "seller_price", "conservative_profit", "passes_buy_box")
+
 
 @dataclass
 class TargetModel:
@@ -45,11 +69,12 @@ class TargetModel:
         segments = segments_of(frame, self.calibrator.edges)
         return np.clip(self.calibrator.predict(self.raw_scores(frame), segments), 0.0, 1.0)
 
-    def contributions(self, frame: pl.DataFrame) -> np.ndarray:
-        """Per-feature contributions to the log-odds: exact TreeSHAP for XGBoost, coefficient x value otherwise."""
+    def contributions(self, frame: pl.DataFrame, method: str = EXACT) -> np.ndarray:
+        """Per-feature contributions to the log-odds: TreeSHAP (exact or approximate) for XGBoost,
+        coefficient x value for the baseline (always exact)."""
         if self.kind == "xgboost":
             matrix = xgb.DMatrix(self.space.to_pandas(frame), enable_categorical=True)
-            return self.model.predict(matrix, pred_contribs=True)[:, :-1]
+            return self.model.predict(matrix, pred_contribs=True, approx_contribs=method == APPROXIMATE)[:, :-1]
         return _linear_contributions(self.model, frame, self.space)
 
 
@@ -73,15 +98,214 @@ def _linear_contributions(pipeline: Any, frame: pl.DataFrame, space: FeatureSpac
 
 
 def score_frame(models: list[TargetModel], frame: pl.DataFrame) -> pd.DataFrame:
-    """Calibrated probabilities of every target, plus reasons and a narrative from the first target."""
-    out = {f"p_{m.target}": m.probabilities(frame) for m in models}
-    lead = models[0]
-    contributions = lead.contributions(frame)
-    drivers = top_drivers(contributions, list(lead.space.features), k=3)
-    rows = frame.select([c for c in lead.space.features if c in frame.columns]).to_dicts()
-    out["top_reasons"] = [", ".join(name for name, _ in d) for d in drivers]
-    out["narrative"] = [narrative(d, r) for d, r in zip(drivers, rows, strict=True)]
-    return pd.DataFrame(out)
+    """Calibrated probabilities of every target on model feature rows (training-table shape)."""
+    return pd.DataFrame({f"p_{m.target}": m.probabilities(frame) for m in models})
+
+
+def explain(model: TargetModel, features: pl.DataFrame, method: str) -> pl.DataFrame:
+    """Top three reasons and the narrative of each row, by `method` (exact | approximate)."""
+    if features.height == 0:
+        return pl.DataFrame(schema={"top_reasons": pl.String, "narrative": pl.String, "reasons_method": pl.String})
+    names = list(model.space.features)
+    drivers = top_drivers(model.contributions(features, method), names, k=3)
+    rows = features.select([c for c in names if c in features.columns]).to_dicts()
+    method = EXACT if model.kind != "xgboost" else method
+    return pl.DataFrame({
+        "top_reasons": [", ".join(name for name, _ in d) for d in drivers],
+        "narrative": [narrative(d, r) for d, r in zip(drivers, rows, strict=True)],
+        "reasons_method": [method] * features.height,
+    })
+
+
+@dataclass
+class Scorer:
+    """The calibrated models, valuation, buy-box and tiers that turn lead records into scored leads."""
+
+    models: list[TargetModel]
+    arv: ArvModel | None
+    arv_fallback: tuple[dict[str, float], dict[str, float]]  # renovated $/sqft by ZIP, by metro
+    levels: pl.DataFrame  # ZIP market levels (features.zip_market_levels)
+    zip_metros: dict[str, str]
+    buy_box: BuyBoxConfig = field(default_factory=BuyBoxConfig)
+    tiers: TierConfig = field(default_factory=TierConfig)
+    spec_features: dict[str, str] | None = None  # a bring-your-own lead file: its feature columns
+    model_version: str = "unregistered"
+    model_run_id: str = ""
+    exact_reasons_max_rows: int = 100
+
+    @property
+    def record_fields(self) -> tuple[RecordField, ...]:
+        return spec_record_fields(self.spec_features) if self.spec_features is not None else RECORD_FIELDS
+
+    @property
+    def value_model(self) -> TargetModel:
+        """The model whose probability prices the lead (the deal target, else the deepest one carried)."""
+        return next((m for m in self.models if m.target == VALUE_TARGET), self.models[-1])
+
+    def validate(self, rows: pd.DataFrame | list[dict[str, Any]], today: dt.date) -> pl.DataFrame:
+        return validate_records(rows, today, self.record_fields)
+
+    def features(self, records: pl.DataFrame) -> pl.DataFrame:
+        if self.spec_features is not None:
+            return records.select("lead_id", *self.spec_features)
+        return record_features(records, self.levels, self.zip_metros)
+
+    def numbers(self, records: pl.DataFrame, features: pl.DataFrame) -> pl.DataFrame:
+        """Everything but the reasons: probabilities, ARV, buy-box, expected value, priority and tier."""
+        out = records.select("lead_id", *[c for c in ("property_id",) if c in records.columns], "scoring_date")
+        out = out.with_columns(pl.Series(f"p_{m.target}", m.probabilities(features)) for m in self.models)
+        out = pl.concat([out, self._valuation(records)], how="horizontal")
+        ranked = rank_leads(out, f"p_{self.value_model.target}", self.tiers)
+        return ranked.with_columns(model_version=pl.lit(self.model_version), model_run_id=pl.lit(self.model_run_id))
+
+    def _valuation(self, records: pl.DataFrame) -> pl.DataFrame:
+        """ARV and its method, then the buy-box (lead files without property facts get neither)."""
+        if self.spec_features is not None:
+            return pl.DataFrame({"arv": [None] * records.height, "arv_method": [UNAVAILABLE] * records.height,
+                                 **{c: [None] * records.height for c in BUY_BOX_COLUMNS}},
+                                schema_overrides={"arv": pl.Float64, "max_allowable_offer": pl.Float64,
+                                                  "seller_price": pl.Float64, "conservative_profit": pl.Float64,
+                                                  "passes_buy_box": pl.Boolean}
+                                ).with_columns(pl.col("passes_buy_box").fill_null(False))
+        facts = property_facts(records, self.zip_metros).with_columns(
+            pl.int_range(pl.len()).cast(pl.String).alias("property_id"), records["scoring_date"])
+        parts = []
+        for (day,), group in facts.group_by("scoring_date", maintain_order=True):
+            parts.append(group.select("property_id").join(
+                estimate_arv(self.arv, group, day, None if self.arv else self.arv_fallback),
+                on="property_id", how="left", maintain_order="left"))
+        arv = pl.concat(parts).sort(pl.col("property_id").cast(pl.Int64))
+        deals = evaluate_deals(facts.with_columns(arv["arv"]), self.buy_box, audit=False)
+        return pl.concat([arv.select("arv", "arv_method"), deals.select(BUY_BOX_COLUMNS)], how="horizontal")
+
+    def score(self, records: pl.DataFrame, reasons: str = "auto") -> pl.DataFrame:
+        """Scored leads with reasons: `auto` explains exactly up to `exact_reasons_max_rows` rows."""
+        features = self.features(records)
+        numbers = self.numbers(records, features)
+        method = reasons if reasons != "auto" else (EXACT if records.height <= self.exact_reasons_max_rows
+                                                    else APPROXIMATE)
+        explained = explain(self.value_model, features, method).with_columns(records["scoring_date"].alias(
+            "reasons_as_of"))
+        return with_output_order(self, pl.concat([numbers, explained], how="horizontal"))
+
+
+@dataclass(frozen=True)
+class BatchStats:
+    """How the reasons of a batch were obtained."""
+
+    leads: int
+    reasons_reused: int
+    reasons_exact: int
+    reasons_approximate: int
+
+
+def record_hashes(scorer: Scorer, records: pl.DataFrame) -> pl.Series:
+    """A fingerprint of what is known about each lead, and of the model, that does not move with the calendar.
+
+    The scoring date is left out and years owned becomes the implied purchase day, so a lead
+    whose record did not change since yesterday keeps its fingerprint (and its reasons).
+    """
+    stable = records.drop("scoring_date", "lead_id")
+    if "years_owned" in stable.columns:
+        stable = stable.with_columns(
+            (records["scoring_date"] - pl.duration(days=(pl.col("years_owned") * 365.25).round(0).cast(pl.Int64)))
+            .alias("years_owned"))
+    return stable.select(pl.struct(pl.all()).hash(seed=7).alias("h"))["h"].cast(pl.String) + f"@{scorer.model_version}"
+
+
+def score_batch(scorer: Scorer, records: pl.DataFrame, previous: pl.DataFrame | None = None,
+                exact_top_n: int = 1_000, chunk_rows: int = 200_000, reasons: bool = True
+                ) -> tuple[pl.DataFrame, BatchStats]:
+    """Score many leads in chunks; reasons are re-used where nothing the model sees has changed.
+
+    `previous` holds earlier scores (lead_id, feature_hash, top_reasons, narrative,
+    reasons_method, reasons_as_of); re-used reasons keep the date they were made on. The `exact_top_n` leads of highest priority and every tier-A lead get exact
+    reasons (re-used only when those were exact); every other changed lead gets approximate ones.
+    Returns the scored leads (with `feature_hash`) and how the reasons were obtained.
+    """
+    parts, features_parts = [], []
+    for start in range(0, records.height, chunk_rows):
+        chunk = records.slice(start, chunk_rows)
+        features = scorer.features(chunk)
+        numbers = scorer.numbers(chunk, features).with_columns(feature_hash=record_hashes(scorer, chunk))
+        parts.append(numbers)
+        features_parts.append(features)
+    numbers = pl.concat(parts) if parts else scorer.numbers(records, scorer.features(records))
+    if not reasons:
+        return numbers, BatchStats(numbers.height, 0, 0, 0)
+    surfaced = numbers.select(
+        (pl.col("priority_score").rank("ordinal", descending=True) <= exact_top_n) | (pl.col("tier") == "A"))
+    numbers = numbers.with_columns(_needs_exact=surfaced.to_series(), _row=pl.int_range(pl.len()))
+    reason_schema = {"top_reasons": pl.String, "narrative": pl.String, "reasons_method": pl.String,
+                     "reasons_as_of": pl.Date}
+    if previous is not None and previous.height:
+        numbers = numbers.join(previous.select("lead_id", "feature_hash", *reason_schema).unique("lead_id"),
+                               on=["lead_id", "feature_hash"], how="left", maintain_order="left")
+    else:
+        numbers = numbers.with_columns(pl.lit(None, t).alias(c) for c, t in reason_schema.items())
+    keep = pl.col("top_reasons").is_not_null() & (~pl.col("_needs_exact") | (pl.col("reasons_method") == EXACT))
+    numbers = numbers.with_columns(_keep=keep)
+    all_features = pl.concat(features_parts) if features_parts else scorer.features(records)
+    explained = [numbers.filter(pl.col("_keep")).select("_row", *reason_schema)]
+    counts = {}
+    for method, wanted in ((EXACT, pl.col("_needs_exact")), (APPROXIMATE, ~pl.col("_needs_exact"))):
+        rows = numbers.filter(~pl.col("_keep") & wanted)["_row"]
+        counts[method] = rows.len()
+        for start in range(0, rows.len(), chunk_rows):
+            batch = rows.slice(start, chunk_rows)
+            fresh = explain(scorer.value_model, all_features[batch], method)
+            explained.append(pl.concat([batch.to_frame(), fresh.with_columns(
+                numbers["scoring_date"].gather(batch).alias("reasons_as_of"))], how="horizontal"))
+    reasons_frame = pl.concat(explained).sort("_row")
+    scored = pl.concat([numbers.drop(*reason_schema, "_keep", "_needs_exact", "_row"),
+                        reasons_frame.drop("_row")], how="horizontal")
+    stats = BatchStats(scored.height, int(numbers["_keep"].sum()), counts[EXACT], counts[APPROXIMATE])
+    return with_output_order(scorer, scored), stats
+
+
+def output_columns(scorer: Scorer) -> list[str]:
+    """The columns every scored lead has, in order (the serving response and `scored_leads`)."""
+    return ["lead_id", "scoring_date", *[f"p_{m.target}" for m in scorer.models], "arv", "arv_method",
+            *BUY_BOX_COLUMNS, "expected_value", "priority_score", "priority_basis", "tier", "top_reasons",
+            "narrative", "reasons_method", "reasons_as_of", "model_version", "model_run_id"]
+
+
+def with_output_order(scorer: Scorer, scored: pl.DataFrame) -> pl.DataFrame:
+    """The output columns first, in their order; anything else (e.g. property_id) after."""
+    first = output_columns(scorer)
+    return scored.select(*first, *[c for c in scored.columns if c not in first])
+
+
+# --- files and the MLflow pyfunc ----------------------------------------------------------------
+
+def save_scorer(scorer: Scorer, folder: Path) -> dict[str, str]:
+    """Write the scorer's parts as files; returns the artifact map MLflow logs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    artifacts: dict[str, str] = {}
+    for model in scorer.models:
+        artifacts.update(save_target_model(model, folder))
+    (folder / "valuation.pkl").write_bytes(pickle.dumps({"arv": scorer.arv, "arv_fallback": scorer.arv_fallback}))
+    scorer.levels.write_parquet(folder / "zip_market_levels.parquet")
+    (folder / "settings.json").write_text(json.dumps({
+        "targets": [m.target for m in scorer.models], "zip_metros": scorer.zip_metros,
+        "buy_box": scorer.buy_box.as_dict(), "tiers": scorer.tiers.as_dict(), "spec_features": scorer.spec_features,
+        "exact_reasons_max_rows": scorer.exact_reasons_max_rows}, indent=1, sort_keys=True))
+    artifacts.update({"valuation": str(folder / "valuation.pkl"), "levels": str(folder / "zip_market_levels.parquet"),
+                      "settings": str(folder / "settings.json")})
+    return artifacts
+
+
+def load_scorer(artifacts: dict[str, str], model_version: str = "unregistered", model_run_id: str = "") -> Scorer:
+    settings = json.loads(Path(artifacts["settings"]).read_text())
+    valuation = pickle.loads(Path(artifacts["valuation"]).read_bytes())
+    return Scorer(
+        models=[load_target_model(t, artifacts) for t in settings["targets"]],
+        arv=valuation["arv"], arv_fallback=valuation["arv_fallback"],
+        levels=pl.read_parquet(artifacts["levels"]), zip_metros=settings["zip_metros"],
+        buy_box=BuyBoxConfig(**settings["buy_box"]), tiers=TierConfig(**settings["tiers"]),
+        spec_features=settings["spec_features"], model_version=model_version, model_run_id=model_run_id,
+        exact_reasons_max_rows=settings["exact_reasons_max_rows"],
+    )
 
 
 def save_target_model(model: TargetModel, folder: Path) -> dict[str, str]:
@@ -111,16 +335,48 @@ def load_target_model(target: str, artifacts: dict[str, str]) -> TargetModel:
     return TargetModel(target, kind, model, FeatureSpace.from_dict(spec), calibrator)
 
 
-class LeadScorer(mlflow.pyfunc.PythonModel):
-    """The pyfunc MLflow serves: contact feature rows in, probabilities, reasons and narrative out."""
+def to_response(scored: pl.DataFrame) -> pd.DataFrame:
+    """Scored leads as pandas for MLflow: dates as ISO text, missing values as None (JSON null, never NaN)."""
+    frame = scored.with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
+    return frame.astype(object).where(frame.notna(), None)
 
-    def __init__(self, targets: list[str] | None = None) -> None:
-        self.targets = targets or []
-        self.models: list[TargetModel] = []
+
+class LeadScorer(mlflow.pyfunc.PythonModel):
+    """The pyfunc MLflow serves: raw lead records in, scored leads out (see the README's serving schema).
+
+    Bad records raise `MlflowException(INVALID_PARAMETER_VALUE)` naming each field and row, which
+    `mlflow models serve` answers with HTTP 400. `params={"reasons": "exact" | "approximate" |
+    "auto"}` chooses how reasons are computed (auto: exact up to 100 leads a request).
+    """
+
+    def __init__(self) -> None:
+        self.scorer: Scorer | None = None
 
     def load_context(self, context: Any) -> None:
-        self.models = [load_target_model(t, context.artifacts) for t in self.targets]
+        config = context.model_config or {}
+        self.scorer = load_scorer(context.artifacts, str(config.get("model_version", "unregistered")),
+                                  str(config.get("model_run_id", "")))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        frame = pl.from_pandas(pd.DataFrame(model_input))
-        return score_frame(self.models, frame)
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+        assert self.scorer is not None, "load_context has not run"
+        reasons = (params or {}).get("reasons", "auto")
+        if reasons not in ("auto", EXACT, APPROXIMATE):
+            raise MlflowException(f"param 'reasons' must be auto, exact or approximate, got {reasons!r}",
+                                  error_code=INVALID_PARAMETER_VALUE)
+        try:
+            records = self.scorer.validate(_as_pandas(model_input), dt.datetime.now(dt.UTC).date())
+        except InvalidRecords as exc:
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+        return to_response(self.scorer.score(records, reasons))
+
+
+def _as_pandas(model_input: Any) -> pd.DataFrame:
+    """What MLflow hands `predict` (a pandas frame from JSON, or a frame, dict or records in-process)."""
+    if isinstance(model_input, pl.DataFrame):
+        return model_input.to_pandas()
+    if isinstance(model_input, (list, dict)):
+        return pd.DataFrame(model_input)
+    return pd.DataFrame(model_input)

@@ -1,5 +1,6 @@
 """Model assets: baseline and XGBoost per target, calibration, gated evaluation and the registered scorer."""
 
+import datetime as dt
 import json
 import pickle
 import tempfile
@@ -11,7 +12,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from mlflow import MlflowClient
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types.schema import ParamSchema, ParamSpec
 
 from wholesaler_assets.assets.common import OWNERS, preview
 from wholesaler_assets.assets.training import TARGET_PARTITIONS, feature_contract_of, load_catalog
@@ -26,7 +28,11 @@ from wholesaler_assets.domain.targets import TARGET_NAMES
 from wholesaler_assets.domain.training import LABEL, TrainedCandidate, train_baseline, train_xgboost
 from wholesaler_assets.registry import CHAMPION, alias_version, decide_promotion
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
-from wholesaler_assets.scorer import LeadScorer, TargetModel, save_target_model, score_frame
+from wholesaler_assets.domain.features import zip_market_levels
+from wholesaler_assets.domain.lead_records import records_as_of
+from wholesaler_assets.domain.scoring import TierConfig
+from wholesaler_assets.domain.valuation import renovated_medians
+from wholesaler_assets.scorer import LeadScorer, Scorer, TargetModel, save_scorer, score_frame, to_response
 from wholesaler_assets.warehouse import WarehouseBackend
 
 GROUP = "models"
@@ -254,15 +260,23 @@ def _write_evaluation_files(inputs: dict, target: str, scores: dict, importance:
 
 
 class RegistrationConfig(dg.Config):
-    """Which targets the scorer carries; by default every target of the active dataset."""
+    """Which targets the scorer carries (default: every target of the dataset), and its tier settings."""
 
     targets: list[str] | None = None
+    ev_scale: float = 500.0
+    tier_a_min_priority: float = 60.0
+    tier_b_min_priority: float = 35.0
+    tier_c_min_priority: float = 15.0
+    exact_reasons_max_rows: int = 100  # a serving request up to this many leads gets exact reasons
+
+    def tiers(self) -> TierConfig:
+        return TierConfig(self.ev_scale, self.tier_a_min_priority, self.tier_b_min_priority, self.tier_c_min_priority)
 
 
-@dg.asset(deps=["model_evaluation"], group_name=GROUP, kinds={"mlflow"}, owners=OWNERS)
+@dg.asset(deps=["model_evaluation", "arv_model"], group_name=GROUP, kinds={"mlflow"}, owners=OWNERS)
 def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationConfig, warehouse: WarehouseResource,
                       data_folder: DataFolderResource, mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """One pyfunc with every target's calibrated winner; a new version is challenger, champion only when earned."""
+    """One pyfunc from lead records to scored leads (models, ARV, buy-box, tiers); champion only when earned."""
     wh = warehouse.open()
     catalog = load_catalog(wh)
     targets = [t for t in TARGET_NAMES if t in catalog.targets and (config.targets is None or t in config.targets)]
@@ -286,7 +300,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
                                   calibrators[candidate.kind]))
         holdouts[target] = wh.read("training_table", "target = ? and split = ?", [target, HOLDOUT])
         evaluations[target] = evaluation
-    example = _input_example(models, holdouts[targets[0]])
+    scorer = _scorer(models, catalog, wh, data_folder, config)
     experiment_id = mlflow_tracking.start()
     client = MlflowClient()
     name = mlflow_tracking.registered_model
@@ -294,20 +308,28 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     champion_pr_auc = _champion_pr_auc(name, champion, holdouts) if champion else None
     challenger_pr_auc = {t: pr_auc(h[LABEL].to_numpy(), score_frame(models, h)[f"p_{t}"].to_numpy())
                          for t, h in holdouts.items()}
+    example = _input_example(scorer, wh, holdouts[targets[-1]])
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_name="register-lead-scorer") as run:
-        artifacts = {}
-        for model in models:
-            artifacts.update(save_target_model(model, Path(tmp)))
+        version = str(_next_version(client, name))
+        scorer.model_version, scorer.model_run_id = f"{name} v{version}", run.info.run_id
+        scored_example = scorer.score(_typed_example(scorer, example))
+        example_output = to_response(scored_example)
         info = mlflow.pyfunc.log_model(
-            name="lead_scorer", python_model=LeadScorer(targets), artifacts=artifacts,
+            name="lead_scorer", python_model=LeadScorer(), artifacts=save_scorer(scorer, Path(tmp)),
             code_paths=[str(Path(__file__).parents[1])], input_example=example,
-            signature=infer_signature(example, score_frame(models, pl.from_pandas(example))),
+            signature=ModelSignature(outputs=infer_signature(example, example_output).outputs,
+                                     params=ParamSchema([ParamSpec("reasons", "string", "auto")])),
+            model_config={"model_version": scorer.model_version, "model_run_id": run.info.run_id},
             pip_requirements=_requirements(),
         )
         mlflow.log_params({f"{t}_model": e["winner"] for t, e in evaluations.items()})
         mlflow.log_params({f"{t}_training_run": e["run_id"] for t, e in evaluations.items()})
+        mlflow.log_params({"arv": "model" if scorer.arv else "fallback medians", **config.tiers().as_dict()})
         mlflow.log_metrics({f"{t}_holdout_pr_auc": v for t, v in challenger_pr_auc.items()})
-        version = mlflow.register_model(info.model_uri, name).version
+        registered = mlflow.register_model(info.model_uri, name).version
+    if str(registered) != version:
+        raise dg.Failure(f"another registration took {name} v{version} meanwhile (got v{registered}): "
+                         "register again so the scorer names its own version")
     promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,
                                  champion_pr_auc=champion_pr_auc)
     context.log.info(f"{name} v{version}: {promotion.reason}")
@@ -318,30 +340,60 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         "promotion": promotion.reason,
         "previous_champion": promotion.previous_champion or "none",
         "targets": dg.MetadataValue.json({t: e["winner"] for t, e in evaluations.items()}),
+        "arv": "model" if scorer.arv else "fallback medians",
         "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run.info.run_id)),
         "model_uri": f"models:/{name}/{version}",
-        "example_output": preview(pl.from_pandas(score_frame(models, pl.from_pandas(example)))),
+        "serve_command": f"mlflow models serve -m models:/{name}@champion --env-manager local -p 5001",
+        "example_output": preview(scored_example.select("lead_id", "tier", "priority_score", "narrative")),
     })
 
 
-def _input_example(models: list[TargetModel], holdout: pl.DataFrame) -> pd.DataFrame:
-    """A few real rows with every feature any target uses, categoricals as plain text."""
-    features = list(dict.fromkeys(f for m in models for f in m.space.features))
-    if "market_value" in holdout.columns and "market_value" not in features:
-        features.append("market_value")  # the calibrator's value segment
-    return holdout.head(3).select(features).to_pandas()
+def _scorer(models: list[TargetModel], catalog, wh: WarehouseBackend, data_folder: DataFolderResource,
+            config: RegistrationConfig) -> Scorer:
+    """The scorer around the chosen models: ARV (or its fallback medians), market levels and settings."""
+    if catalog.origin == "dataset_spec":
+        return Scorer(models, None, ({}, {}), pl.DataFrame(), {}, tiers=config.tiers(),
+                      spec_features=dict(catalog.feature_columns), exact_reasons_max_rows=config.exact_reasons_max_rows)
+    sales = wh.read("comparable_sales")
+    arv_file = data_folder.layout().root / "models" / "arv" / "arv_model.pkl"
+    if not arv_file.exists():
+        raise dg.Failure(f"{arv_file} is missing: materialize arv_model (valuation_job) before registering")
+    metros = sales.select("zip_code", "metro").unique("zip_code", keep="last").sort("zip_code")
+    return Scorer(models, pickle.loads(arv_file.read_bytes()), renovated_medians(sales), zip_market_levels(sales),
+                  dict(metros.iter_rows()), tiers=config.tiers(), exact_reasons_max_rows=config.exact_reasons_max_rows)
+
+
+def _next_version(client: MlflowClient, name: str) -> int:
+    versions = client.search_model_versions(f"name = '{name}'")
+    return max((int(v.version) for v in versions), default=0) + 1
+
+
+def _input_example(scorer: Scorer, wh: WarehouseBackend, holdout: pl.DataFrame) -> pd.DataFrame:
+    """Three real lead records as a user's system would send them (JSON-friendly types)."""
+    if scorer.spec_features is not None:
+        rows = holdout.head(3).select("lead_id", *[c for c in scorer.spec_features if c in holdout.columns])
+    else:
+        day = wh.query("select max(snapshot_date) as d from property_snapshots")["d"][0]
+        snapshot = wh.read("property_snapshots", "snapshot_date = ?", [day])
+        contacts = wh.read("lead_contacts", "lead_id in (select lead_id from lead_contacts order by contact_time "
+                                            "desc limit 3)")
+        rows = records_as_of(day, snapshot, contacts, wh.read("lead_outcomes").head(0),
+                             include_uncontacted_distressed=False).head(3)
+    return rows.with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
+
+
+def _typed_example(scorer: Scorer, example: pd.DataFrame) -> pl.DataFrame:
+    days = [pd.Timestamp(d).date() for d in example["scoring_date"].dropna()] if "scoring_date" in example else []
+    return scorer.validate(example, max(days, default=dt.date.today()))
 
 
 def _champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
     """The current champion's PR-AUC on today's holdout rows, for the targets it serves."""
-    champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    result = {}
-    for target, holdout in holdouts.items():
-        predictions = champion.predict(holdout.to_pandas())
-        if f"p_{target}" in predictions.columns:
-            result[target] = pr_auc(holdout[LABEL].to_numpy(), predictions[f"p_{target}"].to_numpy())
-    return result
+    champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
+    models = {m.target: m for m in getattr(getattr(champion, "scorer", None), "models", [])}
+    return {target: pr_auc(holdout[LABEL].to_numpy(), models[target].probabilities(holdout))
+            for target, holdout in holdouts.items() if target in models}
 
 
 def _requirements() -> list[str]:

@@ -1,0 +1,138 @@
+"""Lead records: strict validation with named problems, features equal to the training features."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from wholesaler_assets.domain.lead_records import (
+    InvalidRecords,
+    record_features,
+    records_as_of,
+    spec_record_fields,
+    validate_records,
+)
+
+TODAY = dt.date(2025, 6, 30)
+
+
+def good_record(**changes) -> dict:
+    record = {
+        "lead_id": "L0000001", "property_id": "P0000001", "scoring_date": "2025-06-30", "zip_code": "32801",
+        "metro": "Orlando", "property_type": "single_family", "beds": 3, "baths": 2.0, "sqft": 1500.0,
+        "year_built": 1978, "condition": "poor", "market_value": 250_000.0, "mortgage_balance": 100_000.0,
+        "years_owned": 12.5, "owner_type": "individual", "absentee_owner": True, "out_of_state_owner": False,
+        "tax_delinquent": True, "tax_amount_owed": 5_000.0, "tax_years_delinquent": 2, "in_foreclosure": True,
+        "auction_date": "2025-07-20", "open_code_violations": 1, "in_probate": False, "vacant": False,
+        "latest_event_date": "2025-05-01", "distress_events_90d": 2, "distress_events_365d": 3,
+        "channel": "cold_call", "campaign_step": 3, "prior_contacts": 2, "prior_cold_call": 1, "prior_sms": 1,
+        "last_contact_date": "2025-06-16",
+    }
+    record.update(changes)
+    return record
+
+
+def problems_of(*records: dict) -> list[str]:
+    with pytest.raises(InvalidRecords) as caught:
+        validate_records(list(records), TODAY)
+    return caught.value.problems
+
+
+def test_a_good_record_is_typed():
+    frame = validate_records([good_record()], TODAY)
+    assert frame["sqft"].dtype == pl.Float64 and frame["auction_date"][0] == dt.date(2025, 7, 20)
+    assert frame["prior_door_knock"][0] is None  # optional and absent
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"sqft": -10.0}, "row 0: field 'sqft' must be greater than 0, got -10.0"),
+    ({"sqft": "big"}, "row 0: field 'sqft' must be a number, got text 'big'"),
+    ({"condition": "shiny"}, "field 'condition' must be one of"),
+    ({"absentee_owner": "yes"}, "field 'absentee_owner' must be true or false"),
+    ({"scoring_date": "2025-07-01"}, "field 'scoring_date' 2025-07-01 is in the future"),
+    ({"last_contact_date": "2025-07-01"}, "field 'last_contact_date' 2025-07-01 is after the scoring date"),
+    ({"year_built": 2030}, "field 'year_built' 2030 is after the scoring year"),
+    ({"campaign_step": 1.5}, "field 'campaign_step' must be a whole number"),
+    ({"auction_date": "soon"}, "field 'auction_date' must be a date YYYY-MM-DD"),
+    ({"prior_sms": 5}, "field 'prior_contacts' 2 is less than the sum of the prior_<channel> counts"),
+    ({"sqft_living": 1500}, "unknown field(s) ['sqft_living']"),
+    ({"market_value": float("nan"), "channel": None}, "row 0: field 'market_value' is required but missing or null"),
+    ({"beds": True}, "field 'beds' must be a number, got bool True"),
+])
+def test_each_bad_value_is_named(changes, expected):
+    assert any(expected in p for p in problems_of(good_record(**changes))), problems_of(good_record(**changes))
+
+
+def test_a_missing_required_field_and_every_problem_of_every_row_are_reported():
+    record = good_record()
+    del record["zip_code"]
+    problems = problems_of(good_record(), record, good_record(sqft=0.0), good_record(sqft=-1.0))
+    assert problems == ["row 1: field 'zip_code' is required but missing or null",
+                        "rows 2, 3: field 'sqft' must be greater than 0, got 0.0"]
+    only = {k: v for k, v in good_record().items() if k != "channel"}
+    assert problems_of(only) == ["field 'channel' is required but missing"]
+
+
+def test_an_empty_payload_is_refused():
+    with pytest.raises(InvalidRecords, match="no lead records"):
+        validate_records([], TODAY)
+
+
+def test_features_match_what_training_computes():
+    frame = validate_records([good_record()], TODAY)
+    levels = pl.DataFrame({"zip_code": ["32801", "32801"], "known_from": [dt.date(2025, 5, 1), dt.date(2025, 7, 1)],
+                           "zip_median_ppsf": [200.0, 210.0], "zip_price_trend": [0.04, 0.05]})
+    features = record_features(frame, levels, {}).row(0, named=True)
+    assert features["building_age"] == 47
+    assert features["equity_share"] == pytest.approx(0.6)
+    assert features["tax_owed_share"] == pytest.approx(0.02)
+    assert features["days_to_auction"] == 20
+    assert features["distress_signal_count"] == 3  # tax, foreclosure, code violation
+    assert features["days_since_latest_event"] == 60
+    assert features["days_since_previous_contact"] == 14.0
+    assert features["zip_price_trend"] == 0.04  # the July figure is not known on June 30
+    assert features["prior_door_knock"] == 0
+
+
+def test_a_lead_file_has_its_own_fields():
+    fields = spec_record_fields({"equity_pct": "numeric", "list_source": "categorical"})
+    frame = validate_records([{"lead_id": "A1", "equity_pct": 0.5, "list_source": "probate"}], TODAY, fields)
+    assert frame.columns == ["lead_id", "scoring_date", "equity_pct", "list_source"]
+    with pytest.raises(InvalidRecords, match="unknown field"):
+        validate_records([{"lead_id": "A1", "sqft": 3}], TODAY, fields)
+
+
+def test_batch_records_are_the_active_leads_on_the_day():
+    day = dt.date(2025, 6, 30)
+    utc = dt.UTC
+    contacts = pl.DataFrame({
+        "contact_id": ["C1", "C2", "C3", "C4"], "lead_id": ["L1", "L1", "L2", "L3"],
+        "property_id": ["P1", "P1", "P2", "P3"],
+        "contact_time": [dt.datetime(2025, 6, 1, tzinfo=utc), dt.datetime(2025, 6, 20, tzinfo=utc),
+                         dt.datetime(2025, 6, 2, tzinfo=utc), dt.datetime(2025, 7, 2, tzinfo=utc)],
+        "channel": ["sms", "cold_call", "sms", "sms"], "campaign_step": [1, 2, 1, 1]})
+    outcomes = pl.DataFrame({"lead_id": ["L2"], "contract_signed_at": [dt.datetime(2025, 6, 25, tzinfo=utc)]})
+    snapshot = pl.DataFrame({
+        "property_id": ["P1", "P2", "P3", "P4", "P5"], "snapshot_date": [dt.date(2025, 6, 28)] * 5,
+        "zip_code": ["32801"] * 5, "metro": ["Orlando"] * 5, "property_type": ["single_family"] * 5,
+        "beds": [3] * 5, "baths": [2.0] * 5, "sqft": [1500.0] * 5, "year_built": [1980] * 5,
+        "condition": ["fair"] * 5, "market_value": [200_000.0] * 5, "estimated_equity": [150_000.0] * 5,
+        "years_owned": [10.0] * 5, "owner_type": ["individual"] * 5, "absentee_owner": [False] * 5,
+        "out_of_state_owner": [False] * 5, "tax_delinquent": [False, False, False, True, False],
+        "tax_amount_owed": [0.0] * 5, "tax_years_delinquent": [None] * 5, "in_foreclosure": [True] + [False] * 4,
+        "days_to_auction": [30, None, None, None, None], "open_code_violations": [0] * 5,
+        "in_probate": [False] * 5, "vacant": [False] * 5, "latest_event_date": [None] * 5,
+        "distress_events_90d": [0] * 5, "distress_events_365d": [0] * 5,
+        "distress_signal_count": [1, 0, 0, 1, 0]})
+    records = records_as_of(day, snapshot, contacts, outcomes)
+    # L2 closed, L3 first contacted after the day (so P3 is not yet worked, but not distressed), P4 is new
+    assert records["lead_id"].to_list() == ["L1", "new-P4"]
+    l1 = records.row(0, named=True)
+    assert (l1["prior_contacts"], l1["prior_sms"], l1["prior_cold_call"], l1["campaign_step"]) == (2, 1, 1, 3)
+    assert l1["channel"] == "cold_call" and l1["last_contact_date"] == dt.date(2025, 6, 20)
+    assert l1["auction_date"] == dt.date(2025, 7, 28) and l1["mortgage_balance"] == 50_000.0
+    assert l1["years_owned"] == pytest.approx(10 + 2 / 365.25)
+    new = records.row(1, named=True)
+    assert (new["prior_contacts"], new["campaign_step"], new["channel"]) == (0, 1, "cold_call")
