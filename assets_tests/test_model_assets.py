@@ -218,3 +218,9 @@ def test_the_same_path_works_on_a_bring_your_own_dataset_with_one_target(tmp_pat
     assert "owner_name" not in " ".join(scored["top_reasons"])
     assert (scored["arv_method"] == "unavailable").all() and (scored["priority_basis"] == "probability_only").all()
     assert not (scored["tier"] == "A").any()  # no buy-box without property facts, so never tier A
+    from wholesaler_assets.assets.scoring import scored_leads
+
+    daily = dg.materialize([scored_leads], resources=resources, partition_key="2025-06-30")
+    assert daily.success
+    batch = resources["warehouse"].open().read("scored_leads")
+    assert batch.height == batch["lead_id"].n_unique() > 1000 and (batch["tier"] != "A").all()
