@@ -79,6 +79,17 @@ def build_scorer(records: pl.DataFrame, levels: pl.DataFrame, sales: pl.DataFram
     return Scorer(models, arv, renovated_medians(sales), levels, dict(metros.iter_rows()), model_version="bench")
 
 
+def market_and_scorer(properties: int) -> tuple[pl.DataFrame, Scorer]:
+    """The active lead records of a clean synthetic market on its cutoff day, and a scorer trained on them."""
+    config = MarketConfig(n_properties=properties, dirt=DirtConfig.clean())
+    market = generate_market(config)
+    day = config.end_date
+    snapshot = build_property_snapshot(market.properties, market.distress_events, day)
+    sales = comparable_sales_from_source(market.sales)
+    base = records_as_of(day, snapshot, market.contacts.drop("owner_phone"), lead_outcomes_from_source(market.outcomes))
+    return base, build_scorer(base, zip_market_levels(sales), sales)
+
+
 def replicate(records: pl.DataFrame, n: int) -> pl.DataFrame:
     copies = -(-n // records.height)
     return pl.concat([records.with_columns(pl.col("lead_id") + f"-{k}") for k in range(copies)]).head(n)
@@ -123,13 +134,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    config = MarketConfig(n_properties=args.properties, dirt=DirtConfig.clean())
-    market = generate_market(config)
-    day = config.end_date
-    snapshot = build_property_snapshot(market.properties, market.distress_events, day)
-    sales = comparable_sales_from_source(market.sales)
-    base = records_as_of(day, snapshot, market.contacts.drop("owner_phone"), lead_outcomes_from_source(market.outcomes))
-    scorer = build_scorer(base, zip_market_levels(sales), sales)
+    base, scorer = market_and_scorer(args.properties)
     records = replicate(base, args.leads)
     print(f"setup: {base.height:,} active leads replicated to {records.height:,}; models trained in "
           f"{time.perf_counter() - started:.0f} s", flush=True)

@@ -319,10 +319,10 @@ def schema_markdown(fields: tuple[RecordField, ...] = RECORD_FIELDS) -> str:
             high = f"<= {_number(f.max_value)}" if f.max_value is not None else ""
             valid.append(" and ".join(p for p in (low, high) if p))
         if f.kind == "date":
-            valid.append("YYYY-MM-DD" + (", not in the future" if f.name == "scoring_date" else
-                                         ", not after scoring_date" if f.name in DATE_FIELDS_NOT_AFTER_SCORING else ""))
+            after = ", not after `scoring_date`" if f.name in DATE_FIELDS_NOT_AFTER_SCORING else ""
+            valid.append("YYYY-MM-DD" + (", not in the future" if f.name == "scoring_date" else after))
         if f.name == "prior_contacts":
-            valid.append("at least the sum of the prior_<channel> counts")
+            valid.append("at least the sum of the `prior_<channel>` counts")
         lines.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else ''} | {'; '.join(valid)} | "
                      f"{f.description} |")
     return "\n".join(lines)

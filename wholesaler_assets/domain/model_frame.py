@@ -42,8 +42,10 @@ class FeatureSpace:
 
     def to_pandas(self, frame: pl.DataFrame | pd.DataFrame) -> pd.DataFrame:
         """The model matrix: the features in order; a missing column is all-missing."""
-        if isinstance(frame, pl.DataFrame) and all(_fast_column(frame, f, k) for f, k in self.kinds.items()):
-            return self._polars_to_pandas(frame)
+        if isinstance(frame, pl.DataFrame):
+            schema = frame.schema  # built once: it costs a walk over every column
+            if all(_fast_column(schema.get(f), k) for f, k in self.kinds.items()):
+                return self._polars_to_pandas(frame)
         data = frame if isinstance(frame, pd.DataFrame) else frame.to_pandas()
         columns: dict[str, Any] = {}
         for f in self.features:
@@ -61,8 +63,9 @@ class FeatureSpace:
         on the few rows of a serving request): numbers and booleans as float64 with NaN for nulls,
         text as category codes of the training categories (unseen or null -> missing)."""
         columns: dict[str, Any] = {}
+        present = set(frame.columns)
         for f in self.features:
-            if f not in frame.columns:
+            if f not in present:
                 if self.kinds[f] == "categorical":
                     columns[f] = pd.Categorical.from_codes(np.full(frame.height, -1, dtype=np.int8),
                                                            categories=list(self.categories[f]))
@@ -87,12 +90,11 @@ class FeatureSpace:
                    categories={k: tuple(v) for k, v in data["categories"].items()})
 
 
-def _fast_column(frame: pl.DataFrame, name: str, kind: str) -> bool:
-    """Whether `FeatureSpace._polars_to_pandas` gives exactly what the pandas route gives for this column
-    (text for a categorical feature; a number or boolean for the rest; absent either way)."""
-    if name not in frame.columns:
+def _fast_column(dtype: pl.DataType | None, kind: str) -> bool:
+    """Whether `FeatureSpace._polars_to_pandas` gives exactly what the pandas route gives for a column
+    of `dtype` (None: absent): text for a categorical feature; a number or boolean for the rest."""
+    if dtype is None:
         return True
-    dtype = frame.schema[name]
     if kind == "categorical":
         return dtype == pl.String
     return dtype.is_numeric() or dtype == pl.Boolean
