@@ -36,12 +36,13 @@ occupied:
     u_lead ~ N(0, latent_sd) per lead,   p_book = sigmoid(logit)
 
 The effects are the thresholds, steps and interactions of real wholesaling, which a model linear
-in the features cannot express: equity only matters above ~35% (a hinge), and distress only makes
-an owner call back when there is equity to sell at a discount; an auction within 45 days is far
-more urgent than one 3 months away; two or more years of unpaid taxes, stacked distress types and a
-vacant house of an absentee owner add on top; recent buyers (< 2 years) rarely sell, owners of 20+
-years more often; a door knock reaches an owner occupant but only a tenant or an empty house of an
-absentee owner, who answers a text instead; the 2nd-3rd touch books best, later ones tire.
+in the features cannot express: equity only matters above ~35% (a hinge), and distress other than
+a foreclosure only makes an owner call back when there is equity to sell at a discount; an auction
+within 45 days is far more urgent than one 3 months away, equity or not; two or more years of
+unpaid taxes, stacked distress types and a vacant house of an absentee owner add on top; recent
+buyers (< 2 years) rarely sell, owners of 20+ years more often; a door knock reaches an owner
+occupant but only a tenant or an empty house of an absentee owner, who answers a text instead; the
+2nd-3rd touch books best, later ones tire.
 
 | feature | coefficient |
 |---|---|
@@ -50,14 +51,14 @@ absentee owner, who answers a text instead; the 2nd-3rd touch books best, later 
 | equity_share < 0 (underwater) | 0.8 |
 | distress: tax_delinquent | 0.4 |
 | distress: tax years delinquent >= 2 | 0.8 |
-| distress: foreclosure_active | 0.4 |
-| distress: auction in 0-45 days / 46-90 days | 1.6 / 0.7 |
 | distress: probate_active | 1.0 |
 | distress: vacant | 0.3 |
 | distress: vacant x absentee | 1.0 |
 | distress: min(open code violations, 3) | 0.3 |
 | distress: 2+ distress types open (stacked) | 0.6 |
 | distress_scale_below_35pct_equity (distress multiplier when equity_share < 0.35) | 0.0 |
+| foreclosure_active | 1.0 |
+| auction in 0-45 days / 46-90 days | 1.6 / 0.7 |
 | out_of_state owner | 0.2 |
 | owner estate / trust / llc | 0.35 / 0.1 / -0.5 |
 | years_owned < 2 / >= 20 | -0.8 / 0.45 |
@@ -72,7 +73,7 @@ Given a booking, `p_qual = sigmoid(-1.6 + 1.4 [equity_share >= 0.4] - 1.0 [equit
 wholesaler qualifies a seller when there is room for a discount. Given qualification `p_deal =
 sigmoid(-1.9 + 0.6 [equity_share >= 0.5] + 0.2 condition_poor_or_worse + 1.2 [equity_share >= 0.5
 and condition poor or worse] (the spread an investor buys) + 1.0 [100k <= market_value <= 350k]
-(the price band cash buyers take) + 0.3 foreclosure_active - 0.3 llc)` (~42%), so ~4-5% of
+(the price band cash buyers take) + 0.3 foreclosure_active - 0.3 llc)` (~41%), so ~4-5% of
 contacts book a call and ~0.9% reach a contract from that booking (the 30-day deal label, which also
 counts later steps of the same lead, is ~1.4% of contacts).
 
@@ -112,7 +113,7 @@ CONVERSION_FUNCTION_DOC: str = (__doc__ or "").partition("## Conversion function
 
 BOOKING_COEFFICIENTS: dict[str, float] = {
     "base": -4.6, "equity_above_35pct": 2.5, "underwater": 0.8,
-    "tax_delinquent": 0.4, "tax_2y_plus": 0.8, "foreclosure_active": 0.4, "auction_within_45d": 1.6,
+    "tax_delinquent": 0.4, "tax_2y_plus": 0.8, "foreclosure_active": 1.0, "auction_within_45d": 1.6,
     "auction_46_90d": 0.7, "probate_active": 1.0, "vacant": 0.3, "vacant_x_absentee": 1.0,
     "open_violations": 0.3, "stacked_distress": 0.6, "distress_scale_below_35pct_equity": 0.0,
     "out_of_state": 0.2, "estate": 0.35, "trust": 0.1, "llc": -0.5, "owned_under_2y": -0.8,
@@ -538,15 +539,14 @@ def _conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.n
                               np.array([c[ch] for ch in CHANNELS])[channel])
     step_effect = np.array([0.0, *(c[f"step_{k}"] for k in range(2, _MAX_STEPS + 1))])[
         col["step"].astype(np.int64) - 1]
-    distress = (c["tax_delinquent"] * tax + c["tax_2y_plus"] * (col["tax_years"] >= 2)
-                + c["foreclosure_active"] * fc + c["auction_within_45d"] * auction_soon
-                + c["auction_46_90d"] * auction_later + c["probate_active"] * probate
+    distress = (c["tax_delinquent"] * tax + c["tax_2y_plus"] * (col["tax_years"] >= 2) + c["probate_active"] * probate
                 + c["vacant"] * vacant + c["vacant_x_absentee"] * (vacant & absent)
                 + c["open_violations"] * np.minimum(col["code_violation"], 3)
                 + c["stacked_distress"] * (col["distress_types"] >= 2))
     equity_gate = np.where(eq >= 0.35, 1.0, c["distress_scale_below_35pct_equity"])
     logit = (c["base"] + c["equity_above_35pct"] * np.maximum(eq - 0.35, 0.0) + c["underwater"] * (eq < 0)
-             + distress * equity_gate + c["owned_under_2y"] * (years < 2)
+             + distress * equity_gate + c["foreclosure_active"] * fc + c["auction_within_45d"] * auction_soon
+             + c["auction_46_90d"] * auction_later + c["owned_under_2y"] * (years < 2)
              + c["out_of_state"] * col["oos"] + c["estate"] * estate
              + c["trust"] * (owner == 2) + c["llc"] * llc + c["owned_20y_plus"] * (years >= 20)
              + c["condition_poor"] * (cond == 3) + c["condition_distressed"] * (cond == 4)
