@@ -71,12 +71,13 @@ occupant but only a tenant or an empty house of an absentee owner, who answers a
 Given a booking, `p_qual = sigmoid(-1.6 + 1.4 [equity_share >= 0.4] - 1.0 [equity_share < 0]
 + 0.35 any_open_distress + 0.5 auction_in_0_45_days + 0.3 estate - 0.3 llc + u_lead)` (~47%): a
 wholesaler qualifies a seller when there is room for a discount. Given qualification `p_deal =
-sigmoid(-1.9 + 0.6 [equity_share >= 0.5] + 0.2 condition_poor_or_worse + 2.0 [equity_share >= 0.5
-and condition poor or worse] (the spread an investor buys) + 1.5 [100k <= market_value <= 350k]
-(the price band cash buyers take) + 1.0 [foreclosure_active and equity_share >= 0.35] (a
-foreclosure with equity to save: the owner sells before the auction) + 0.5 estate (heirs sell) -
-0.6 llc)` (~52%), so ~4-5% of contacts book a call and ~1.2% reach a contract from that booking
-(the 30-day deal label, which also counts later steps of the same lead, is ~1.8% of contacts).
+sigmoid(-1.8 + 4.0 [equity_share >= 0.5 and condition poor or worse] (the spread an investor
+buys) - 2.0 condition_poor_or_worse (without that equity the repairs eat the discount: no deal) +
+2.5 [100k <= market_value <= 350k] (the price band cash buyers take) + 1.0 [foreclosure_active and
+equity_share >= 0.35] (a foreclosure with equity to save: the owner sells before the auction) +
+0.5 estate (heirs sell) - 0.6 llc)` (~51%), so ~4-5% of contacts book a call and ~1.2% reach a
+contract from that booking (the 30-day deal label, which also counts later steps of the same lead,
+is ~1.8% of contacts).
 
 Draws: a lead's steps are scheduled up front; step s books with probability p_book(s); contacting
 stops after the first booking. The booking comes 0-7 days after the contact (front-loaded), the
@@ -127,7 +128,7 @@ QUALIFY_COEFFICIENTS: dict[str, float] = {
     "auction_within_45d": 0.5, "estate": 0.3, "llc": -0.3}
 GROUND_TRUTH_COLUMNS = ("p_booked_call_7d", "p_qualified_14d", "p_deal_30d")
 DEAL_COEFFICIENTS: dict[str, float] = {
-    "base": -1.9, "equity_50pct_plus": 0.6, "condition_poor_or_worse": 0.2, "spread": 2.0, "value_100k_to_350k": 1.5,
+    "base": -1.8, "condition_poor_or_worse": -2.0, "spread": 4.0, "value_100k_to_350k": 2.5,
     "foreclosure_with_equity": 1.0, "estate": 0.5, "llc": -0.6}
 
 # metro: (ZIP3, area code, median value at start_date, mean annual trend, UTC offset of local time)
@@ -556,7 +557,7 @@ def _conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.n
     q_logit = (q["base"] + q["equity_40pct_plus"] * (eq >= 0.4) + q["underwater"] * (eq < 0)
                + q["any_distress"] * any_distress + q["auction_within_45d"] * auction_soon
                + q["estate"] * estate + q["llc"] * llc + latent)
-    d_logit = (d["base"] + d["equity_50pct_plus"] * (eq >= 0.5) + d["condition_poor_or_worse"] * (cond >= 3)
+    d_logit = (d["base"] + d["condition_poor_or_worse"] * (cond >= 3)
                + d["spread"] * ((eq >= 0.5) & (cond >= 3))
                + d["value_100k_to_350k"] * ((col["mv"] >= 100_000) & (col["mv"] <= 350_000))
                + d["foreclosure_with_equity"] * (fc & (eq >= 0.35)) + d["estate"] * estate + d["llc"] * llc)
