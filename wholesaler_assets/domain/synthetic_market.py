@@ -25,39 +25,59 @@ drawn from `np.random.SeedSequence(seed)`: the same config gives the same frames
 For each contact the state of the property AS OF the contact date (the UTC date of contact_time) is
 used: the latest property record with `effective_date <= contact date`, and the distress events with
 `event_date <= contact date < resolved_date` (open events). With
-`equity_share = clip(estimated_equity / market_value, -0.5, 1)` and
-`years_owned = (contact date - last_sale_date) / 365.25`:
+`equity_share = clip(estimated_equity / market_value, -0.5, 1)`,
+`years_owned = (contact date - last_sale_date) / 365.25`, `days_to_auction` the days from the contact
+date to the nearest auction date (today or later) of an open foreclosure, and `absentee` = not owner
+occupied:
 
-    logit = base + sum(coefficient x feature) + u_lead,   u_lead ~ N(0, 0.25) per lead
-    p_book = sigmoid(logit)
+    distress = sum(coefficient x feature) over the distress rows of the table
+    logit = base + sum(coefficient x feature) over the other rows
+            + distress x (1 if equity_share >= 0.35 else distress_scale_below_35pct_equity) + u_lead
+    u_lead ~ N(0, latent_sd) per lead,   p_book = sigmoid(logit)
+
+The effects are the thresholds, steps and interactions of real wholesaling, which a model linear
+in the features cannot express: equity only matters above ~35% (a hinge), and distress other than
+a foreclosure only makes an owner call back when there is equity to sell at a discount; an auction
+within 45 days is far more urgent than one 3 months away, equity or not; two or more years of
+unpaid taxes, stacked distress types and a vacant house of an absentee owner add on top; recent
+buyers (< 2 years) rarely sell, owners of 20+ years more often; a door knock reaches an owner
+occupant but only a tenant or an empty house of an absentee owner, who answers a text instead; the
+2nd-3rd touch books best, later ones tire.
 
 | feature | coefficient |
 |---|---|
-| base | -4.37 |
-| equity_share | 0.9 |
-| tax_delinquent | 0.55 |
-| foreclosure_active | 0.6 |
-| auction_within_60d (foreclosure auction in 0-60 days) | 0.5 |
-| probate_active | 0.7 |
-| vacant | 0.45 |
-| min(open code violations, 3) | 0.2 |
-| absentee (not owner occupied) | 0.25 |
+| base | -4.6 |
+| max(equity_share - 0.35, 0) | 2.5 |
+| equity_share < 0 (underwater) | 0.8 |
+| distress: tax_delinquent | 0.4 |
+| distress: tax years delinquent >= 2 | 0.8 |
+| distress: probate_active | 1.0 |
+| distress: vacant | 0.3 |
+| distress: vacant x absentee | 1.0 |
+| distress: min(open code violations, 3) | 0.3 |
+| distress: 2+ distress types open (stacked) | 0.6 |
+| distress_scale_below_35pct_equity (distress multiplier when equity_share < 0.35) | 0.0 |
+| foreclosure_active | 1.0 |
+| auction in 0-45 days / 46-90 days | 1.6 / 0.7 |
 | out_of_state owner | 0.2 |
-| owner estate / trust / llc | 0.35 / 0.1 / -0.4 |
-| log1p(years_owned) | 0.12 |
+| owner estate / trust / llc | 0.35 / 0.1 / -0.5 |
+| years_owned < 2 / >= 20 | -0.8 / 0.45 |
 | condition poor / distressed | 0.25 / 0.5 |
-| channel door_knock / cold_call / sms / direct_mail | 0.45 / 0.2 / 0.0 / -0.35 |
-| campaign_step - 1 (fatigue) | -0.12 |
-| absentee x tax_delinquent | 0.4 |
-| equity_share x foreclosure_active | 0.8 |
-| estate x vacant | 0.5 |
-| owner occupied x equity_share >= 0.6 x years_owned >= 20 | 0.3 |
+| channel, owner occupied: cold_call / sms / direct_mail / door_knock | 0.2 / -0.8 / -0.6 / 1.4 |
+| channel, absentee: cold_call / sms / direct_mail / door_knock | 0.2 / 0.8 / -0.1 / -1.4 |
+| campaign_step 2 / 3 / 4 / 5 / 6 (step 1: 0) | 0.2 / 0.1 / -0.1 / -0.3 / -0.5 |
+| latent_sd | 0.1 |
 
-Given a booking, `p_qual = sigmoid(-1.25 + 1.2 equity_share + 0.35 any_open_distress + 0.3 estate
-- 0.3 llc + u_lead)` (~47%), and given qualification `p_deal = sigmoid(-1.0 + 0.8 equity_share +
-0.3 condition_poor_or_worse + 0.3 foreclosure_active - 0.2 llc)` (~43%), so ~4-5% of contacts book
-a call and ~0.85% reach a contract from that booking (the 30-day deal label, which also counts
-later steps of the same lead, is ~1.3% of contacts).
+Given a booking, `p_qual = sigmoid(-1.6 + 1.4 [equity_share >= 0.4] - 1.0 [equity_share < 0]
++ 0.35 any_open_distress + 0.5 auction_in_0_45_days + 0.3 estate - 0.3 llc + u_lead)` (~47%): a
+wholesaler qualifies a seller when there is room for a discount. Given qualification `p_deal =
+sigmoid(-1.8 + 4.0 [equity_share >= 0.5 and condition poor or worse] (the spread an investor
+buys) - 2.0 condition_poor_or_worse (without that equity the repairs eat the discount: no deal) +
+2.5 [100k <= market_value <= 350k] (the price band cash buyers take) + 1.0 [foreclosure_active and
+equity_share >= 0.35] (a foreclosure with equity to save: the owner sells before the auction) +
+0.5 estate (heirs sell) - 0.6 llc)` (~51%), so ~4-5% of contacts book a call and ~1.2% reach a
+contract from that booking (the 30-day deal label, which also counts later steps of the same lead,
+is ~1.8% of contacts).
 
 Draws: a lead's steps are scheduled up front; step s books with probability p_book(s); contacting
 stops after the first booking. The booking comes 0-7 days after the contact (front-loaded), the
@@ -94,18 +114,22 @@ from wholesaler_assets.domain.synthetic_dirt import write_landing
 CONVERSION_FUNCTION_DOC: str = (__doc__ or "").partition("## Conversion function")[2].strip()
 
 BOOKING_COEFFICIENTS: dict[str, float] = {
-    "base": -4.37, "equity_share": 0.9, "tax_delinquent": 0.55, "foreclosure_active": 0.6,
-    "auction_within_60d": 0.5, "probate_active": 0.7, "vacant": 0.45, "open_violations": 0.2,
-    "absentee": 0.25, "out_of_state": 0.2, "estate": 0.35, "trust": 0.1, "llc": -0.4,
-    "log1p_years_owned": 0.12, "condition_poor": 0.25, "condition_distressed": 0.5,
-    "door_knock": 0.45, "cold_call": 0.2, "sms": 0.0, "direct_mail": -0.35, "per_step": -0.12,
-    "absentee_x_tax": 0.4, "equity_x_foreclosure": 0.8, "estate_x_vacant": 0.5,
-    "occupied_high_equity_long_tenure": 0.3, "latent_sd": 0.25}
+    "base": -4.6, "equity_above_35pct": 2.5, "underwater": 0.8,
+    "tax_delinquent": 0.4, "tax_2y_plus": 0.8, "foreclosure_active": 1.0, "auction_within_45d": 1.6,
+    "auction_46_90d": 0.7, "probate_active": 1.0, "vacant": 0.3, "vacant_x_absentee": 1.0,
+    "open_violations": 0.3, "stacked_distress": 0.6, "distress_scale_below_35pct_equity": 0.0,
+    "out_of_state": 0.2, "estate": 0.35, "trust": 0.1, "llc": -0.5, "owned_under_2y": -0.8,
+    "owned_20y_plus": 0.45, "condition_poor": 0.25, "condition_distressed": 0.5,
+    "cold_call": 0.2, "sms": -0.8, "direct_mail": -0.6, "door_knock": 1.4,
+    "absentee_cold_call": 0.2, "absentee_sms": 0.8, "absentee_direct_mail": -0.1, "absentee_door_knock": -1.4,
+    "step_2": 0.2, "step_3": 0.1, "step_4": -0.1, "step_5": -0.3, "step_6": -0.5, "latent_sd": 0.1}
 QUALIFY_COEFFICIENTS: dict[str, float] = {
-    "base": -1.25, "equity_share": 1.2, "any_distress": 0.35, "estate": 0.3, "llc": -0.3}
+    "base": -1.6, "equity_40pct_plus": 1.4, "underwater": -1.0, "any_distress": 0.35,
+    "auction_within_45d": 0.5, "estate": 0.3, "llc": -0.3}
 GROUND_TRUTH_COLUMNS = ("p_booked_call_7d", "p_qualified_14d", "p_deal_30d")
 DEAL_COEFFICIENTS: dict[str, float] = {
-    "base": -1.0, "equity_share": 0.8, "condition_poor_or_worse": 0.3, "foreclosure_active": 0.3, "llc": -0.2}
+    "base": -1.8, "condition_poor_or_worse": -2.0, "spread": 4.0, "value_100k_to_350k": 2.5,
+    "foreclosure_with_equity": 1.0, "estate": 0.5, "llc": -0.6}
 
 # metro: (ZIP3, area code, median value at start_date, mean annual trend, UTC offset of local time)
 _METROS: dict[str, tuple[str, str, float, float, int]] = {
@@ -485,15 +509,18 @@ def _as_of_features(cells: pl.DataFrame, records: pl.DataFrame, events: pl.DataF
     rec = records.select("pidx", "eff", "mv", "equity", "cond", "owner", "occupied", "oos", "last_sale")
     out = cells.sort("day").join_asof(rec.sort("eff"), left_on="day", right_on="eff", by="pidx",
                                       strategy="backward", check_sortedness=False).sort("cell")
+    is_fc = (pl.col("etype") == 1) & (pl.col("auction") >= pl.col("day"))
     open_ev = (cells.select("cell", "pidx", "day").join(events, on="pidx", how="inner")
                .filter((pl.col("day_right") <= pl.col("day"))
                        & (pl.col("resolved").is_null() | (pl.col("resolved") > pl.col("day"))))
                .group_by("cell").agg(
                    *[(pl.col("etype") == i).sum().alias(name) for i, name in enumerate(DISTRESS_TYPES)],
-                   ((pl.col("etype") == 1) & (pl.col("auction") - pl.col("day")).is_between(0, 60))
-                   .sum().alias("auction_soon")))
+                   pl.col("tax_years").filter(pl.col("etype") == 0).max().alias("tax_years"),
+                   (pl.col("auction") - pl.col("day")).filter(is_fc).min().alias("days_to_auction"),
+                   pl.col("etype").n_unique().alias("distress_types")))
     return out.join(open_ev, on="cell", how="left", maintain_order="left").with_columns(
-        pl.col(*DISTRESS_TYPES, "auction_soon").fill_null(0))
+        pl.col(*DISTRESS_TYPES, "tax_years", "distress_types").fill_null(0),
+        pl.col("days_to_auction").fill_null(-1))
 
 
 def _conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -501,27 +528,39 @@ def _conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.n
     c, q, d = BOOKING_COEFFICIENTS, QUALIFY_COEFFICIENTS, DEAL_COEFFICIENTS
     col = {name: f[name].to_numpy().astype(np.float64) for name in (
         "mv", "equity", "cond", "owner", "occupied", "oos", "day", "last_sale", "channel", "step",
-        *DISTRESS_TYPES, "auction_soon")}
+        *DISTRESS_TYPES, "tax_years", "days_to_auction", "distress_types")}
     eq = np.clip(col["equity"] / col["mv"], -0.5, 1.0)
     tax, fc, probate = col["tax_delinquency"] > 0, col["foreclosure"] > 0, col["probate"] > 0
     vacant, absent, owner, cond = col["vacancy"] > 0, col["occupied"] == 0, col["owner"], col["cond"]
     years = np.maximum(col["day"] - col["last_sale"], 0) / 365.25
     estate, llc = owner == 3, owner == 1
-    channel_effect = np.array([c[ch] for ch in CHANNELS])[col["channel"].astype(np.int64)]
-    logit = (c["base"] + c["equity_share"] * eq + c["tax_delinquent"] * tax + c["foreclosure_active"] * fc
-             + c["auction_within_60d"] * (col["auction_soon"] > 0) + c["probate_active"] * probate
-             + c["vacant"] * vacant + c["open_violations"] * np.minimum(col["code_violation"], 3)
-             + c["absentee"] * absent + c["out_of_state"] * col["oos"] + c["estate"] * estate
-             + c["trust"] * (owner == 2) + c["llc"] * llc + c["log1p_years_owned"] * np.log1p(years)
+    auction = col["days_to_auction"]
+    auction_soon, auction_later = (auction >= 0) & (auction <= 45), (auction > 45) & (auction <= 90)
+    channel = col["channel"].astype(np.int64)
+    channel_effect = np.where(absent, np.array([c[f"absentee_{ch}"] for ch in CHANNELS])[channel],
+                              np.array([c[ch] for ch in CHANNELS])[channel])
+    step_effect = np.array([0.0, *(c[f"step_{k}"] for k in range(2, _MAX_STEPS + 1))])[
+        col["step"].astype(np.int64) - 1]
+    distress = (c["tax_delinquent"] * tax + c["tax_2y_plus"] * (col["tax_years"] >= 2) + c["probate_active"] * probate
+                + c["vacant"] * vacant + c["vacant_x_absentee"] * (vacant & absent)
+                + c["open_violations"] * np.minimum(col["code_violation"], 3)
+                + c["stacked_distress"] * (col["distress_types"] >= 2))
+    equity_gate = np.where(eq >= 0.35, 1.0, c["distress_scale_below_35pct_equity"])
+    logit = (c["base"] + c["equity_above_35pct"] * np.maximum(eq - 0.35, 0.0) + c["underwater"] * (eq < 0)
+             + distress * equity_gate + c["foreclosure_active"] * fc + c["auction_within_45d"] * auction_soon
+             + c["auction_46_90d"] * auction_later + c["owned_under_2y"] * (years < 2)
+             + c["out_of_state"] * col["oos"] + c["estate"] * estate
+             + c["trust"] * (owner == 2) + c["llc"] * llc + c["owned_20y_plus"] * (years >= 20)
              + c["condition_poor"] * (cond == 3) + c["condition_distressed"] * (cond == 4)
-             + channel_effect + c["per_step"] * (col["step"] - 1) + c["absentee_x_tax"] * absent * tax
-             + c["equity_x_foreclosure"] * eq * fc + c["estate_x_vacant"] * estate * vacant
-             + c["occupied_high_equity_long_tenure"] * (~absent & (eq >= 0.6) & (years >= 20)) + latent)
+             + channel_effect + step_effect + latent)
     any_distress = tax | fc | probate | vacant | (col["code_violation"] > 0)
-    q_logit = (q["base"] + q["equity_share"] * eq + q["any_distress"] * any_distress
+    q_logit = (q["base"] + q["equity_40pct_plus"] * (eq >= 0.4) + q["underwater"] * (eq < 0)
+               + q["any_distress"] * any_distress + q["auction_within_45d"] * auction_soon
                + q["estate"] * estate + q["llc"] * llc + latent)
-    d_logit = (d["base"] + d["equity_share"] * eq + d["condition_poor_or_worse"] * (cond >= 3)
-               + d["foreclosure_active"] * fc + d["llc"] * llc)
+    d_logit = (d["base"] + d["condition_poor_or_worse"] * (cond >= 3)
+               + d["spread"] * ((eq >= 0.5) & (cond >= 3))
+               + d["value_100k_to_350k"] * ((col["mv"] >= 100_000) & (col["mv"] <= 350_000))
+               + d["foreclosure_with_equity"] * (fc & (eq >= 0.35)) + d["estate"] * estate + d["llc"] * llc)
     return _sigmoid(logit), _sigmoid(q_logit), _sigmoid(d_logit)
 
 
