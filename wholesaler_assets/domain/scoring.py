@@ -29,7 +29,7 @@ TIERS = ("A", "B", "C", "D")
 class TierConfig:
     """How expected value becomes priority and tiers; every figure is configurable."""
 
-    ev_scale: float = 500.0  # expected value (dollars) at which priority reaches 63
+    ev_scale: float = 1_500.0  # expected value (dollars) at which priority reaches 63
     tier_a_min_priority: float = 60.0
     tier_b_min_priority: float = 35.0
     tier_c_min_priority: float = 15.0
