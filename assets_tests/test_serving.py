@@ -192,6 +192,8 @@ BAD_RECORDS = {
                                      ["'last_contact_date'", "after the scoring date"]),
     "not a date": (lambda lead: {**lead, "auction_date": "next tuesday"}, ["'auction_date'", "YYYY-MM-DD"]),
     "unknown extra field": (lambda lead: {**lead, "sqft_living": 1200}, ["sqft_living", "unknown field"]),
+    "ZIP code outside the market": (lambda lead: {**lead, "zip_code": "99999"},
+                                    ["'zip_code'", "'99999'", "not a ZIP code of the market"]),
 }
 
 

@@ -259,8 +259,8 @@ Demo finished in {seconds:.0f} s. Open next:
   Reports        {layout.reports}/  (demo_data_report.md, statistical_validation_<target>.md,
                  models/<target>/, profitability/<date>/ for every tier-A lead)
   Queue          {layout.root / 'exports'}/priority_queue_<date>.csv  (the outreach list, best first)
-  Serve          MLFLOW_TRACKING_URI=sqlite:///mlruns/mlflow.db .venv/bin/mlflow models serve \\
-                   -m models:/lead_scorer@champion --env-manager local -p 5001   (see the README)
+  Serve          PATH=$PWD/.venv/bin:$PATH MLFLOW_TRACKING_URI=sqlite:///$PWD/mlruns/mlflow.db \\
+                   mlflow models serve -m models:/lead_scorer@champion --env-manager local -p 5001
   Warehouse      {layout.root / 'warehouse.duckdb'}
   Quarantine     {layout.quarantine}/  (rejected files with .reason.json, bad rows as CSV)
   Ground truth   {layout.ground_truth / 'contact_probabilities.parquet'}

@@ -143,7 +143,17 @@ class Scorer:
         return next((m for m in self.models if m.target == VALUE_TARGET), self.models[-1])
 
     def validate(self, rows: pd.DataFrame | list[dict[str, Any]], today: dt.date) -> pl.DataFrame:
-        return validate_records(rows, today, self.record_fields)
+        """Typed records, or `InvalidRecords`; a ZIP code the market data never saw is refused too,
+        because its price level, trend and metro would all be guesses."""
+        records = validate_records(rows, today, self.record_fields)
+        if self.spec_features is None and self.zip_metros:
+            unknown = np.flatnonzero(~records["zip_code"].is_in(list(self.zip_metros)).to_numpy())
+            if len(unknown):
+                rows_text = ", ".join(str(int(r)) for r in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+                raise InvalidRecords([f"row {rows_text}: field 'zip_code' {records['zip_code'][int(unknown[0])]!r} "
+                                      f"is not a ZIP code of the market the scorer knows "
+                                      f"({len(self.zip_metros)} ZIP codes with comparable sales)"])
+        return records
 
     def features(self, records: pl.DataFrame) -> pl.DataFrame:
         if self.spec_features is not None:

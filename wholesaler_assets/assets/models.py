@@ -344,7 +344,8 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run.info.run_id)),
         "model_uri": f"models:/{name}/{version}",
-        "serve_command": f"mlflow models serve -m models:/{name}@champion --env-manager local -p 5001",
+        "serve_command": f"PATH=<venv>/bin:$PATH MLFLOW_TRACKING_URI={mlflow_tracking.tracking_uri} "
+                         f"mlflow models serve -m models:/{name}@champion --env-manager local -p 5001",
         "example_output": preview(scored_example.select("lead_id", "tier", "priority_score", "narrative")),
     })
 
