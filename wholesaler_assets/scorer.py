@@ -37,6 +37,7 @@ from wholesaler_assets.domain.lead_records import (
     property_facts,
     record_features,
     spec_record_fields,
+    unknown_zip_problems,
     validate_records,
 )
 from wholesaler_assets.domain.model_frame import FeatureSpace
@@ -147,12 +148,9 @@ class Scorer:
         because its price level, trend and metro would all be guesses."""
         records = validate_records(rows, today, self.record_fields)
         if self.spec_features is None and self.zip_metros:
-            unknown = np.flatnonzero(~records["zip_code"].is_in(list(self.zip_metros)).to_numpy())
-            if len(unknown):
-                rows_text = ", ".join(str(int(r)) for r in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-                raise InvalidRecords([f"row {rows_text}: field 'zip_code' {records['zip_code'][int(unknown[0])]!r} "
-                                      f"is not a ZIP code of the market the scorer knows "
-                                      f"({len(self.zip_metros)} ZIP codes with comparable sales)"])
+            problems = unknown_zip_problems(records, list(self.zip_metros))
+            if problems:
+                raise InvalidRecords(problems)
         return records
 
     def features(self, records: pl.DataFrame) -> pl.DataFrame:

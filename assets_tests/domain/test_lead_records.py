@@ -136,3 +136,13 @@ def test_batch_records_are_the_active_leads_on_the_day():
     assert l1["years_owned"] == pytest.approx(10 + 2 / 365.25)
     new = records.row(1, named=True)
     assert (new["prior_contacts"], new["campaign_step"], new["channel"]) == (0, 1, "cold_call")
+
+
+def test_a_zip_code_outside_the_market_is_named():
+    from wholesaler_assets.domain.lead_records import unknown_zip_problems
+
+    frame = validate_records([good_record(), good_record(zip_code="99999")], TODAY)
+    assert unknown_zip_problems(frame, ["32801"]) == [
+        "row 1: field 'zip_code' '99999' is not a ZIP code of the market the scorer knows (1 ZIP codes with "
+        "comparable sales)"]
+    assert unknown_zip_problems(frame, ["32801", "99999"]) == []

@@ -100,3 +100,22 @@ def test_long_rows_selection_and_diff():
     assert (same.inserts, same.updates, same.unchanged) == (0, 0, 4)
     changed = diff_rows(long_scores(scored(day, probability=0.3)), rows)
     assert (changed.inserts, changed.updates, changed.unchanged) == (0, 1, 3)
+
+
+def test_each_lead_keeps_its_latest_split_and_its_facts():
+    from wholesaler_assets.domain.buy_box import BuyBoxConfig
+    from wholesaler_assets.domain.scoring import latest_splits, with_lead_context
+
+    utc = dt.UTC
+    rows = pl.DataFrame({"lead_id": ["L1", "L1", "L2"], "split": ["train", "holdout", "train"],
+                         "contact_time": [dt.datetime(2025, 1, 1, tzinfo=utc), dt.datetime(2025, 6, 1, tzinfo=utc),
+                                          dt.datetime(2025, 2, 1, tzinfo=utc)]})
+    splits = latest_splits(rows)
+    assert dict(splits.iter_rows()) == {"L1": "holdout", "L2": "train"}
+    scored = pl.DataFrame({"lead_id": ["L1", "L3"], "property_id": ["P1", "P3"], "tier": ["A", "D"]})
+    records = pl.DataFrame({"lead_id": ["L3", "L1"], "property_id": ["P3", "P1"], "sqft": [900.0, 1500.0]})
+    when = dt.datetime(2025, 7, 1, tzinfo=utc)
+    out = with_lead_context(scored, records, splits, when, BuyBoxConfig())
+    assert out.columns == ["lead_id", "property_id", "tier", "sqft", "split", "scored_at", "buy_box_settings"]
+    assert out["sqft"].to_list() == [1500.0, 900.0] and out["split"].to_list() == ["holdout", "unlabelled"]
+    assert json.loads(out["buy_box_settings"][0])["arv_share"] == 0.7

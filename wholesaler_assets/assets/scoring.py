@@ -11,10 +11,17 @@ from mlflow.exceptions import MlflowException
 
 from wholesaler_assets.assets.common import OWNERS, gate_check, preview
 from wholesaler_assets.assets.snapshots import SNAPSHOT_PARTITIONS
-from wholesaler_assets.domain.buy_box import evaluate_deals
+from wholesaler_assets.domain.buy_box import BuyBoxConfig, evaluate_deals
 from wholesaler_assets.domain.lead_records import records_as_of
 from wholesaler_assets.domain.quality import GateResult
-from wholesaler_assets.domain.scoring import TIERS, profitability_report, queue_order, tier_figures
+from wholesaler_assets.domain.scoring import (
+    TIERS,
+    latest_splits,
+    profitability_report,
+    queue_order,
+    tier_figures,
+    with_lead_context,
+)
 from wholesaler_assets.domain.sink import SINK_KEY, diff_rows, long_scores, select_rows
 from wholesaler_assets.registry import CHAMPION
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
@@ -77,11 +84,12 @@ def _active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, config: 
 
 
 def _lead_splits(wh: WarehouseBackend, target: str) -> pl.DataFrame:
-    """Each lead's split in the value target's training table (its latest contact's)."""
+    """Each lead's split in the value target's training table (see `domain.scoring.latest_splits`)."""
     if not wh.table_exists("training_table"):
-        return pl.DataFrame(schema={"lead_id": pl.String, "split": pl.String})
-    rows = wh.query("select lead_id, split, contact_time from training_table where target = ?", [target])
-    return rows.sort("contact_time").unique("lead_id", keep="last").select("lead_id", "split")
+        return latest_splits(pl.DataFrame(schema={"lead_id": pl.String, "split": pl.String,
+                                                  "contact_time": pl.Datetime("us", "UTC")}))
+    return latest_splits(wh.query("select lead_id, split, contact_time from training_table where target = ?",
+                                  [target]))
 
 
 def _previous_reasons(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame | None:
@@ -109,15 +117,8 @@ def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, wareh
     records = _active_records(wh, scorer, day, config)
     scored, stats = score_batch(scorer, records, _previous_reasons(wh, day), config.exact_reasons_top_n,
                                 config.chunk_rows)
-    facts = [c for c in ("property_id", "zip_code", "condition", "sqft", "market_value", "mortgage_balance")
-             if c in records.columns]
-    scored = (
-        scored.join(records.select("lead_id", *facts), on="lead_id", how="left", maintain_order="left")
-        .join(_lead_splits(wh, scorer.value_model.target), on="lead_id", how="left", maintain_order="left")
-        .with_columns(pl.col("split").fill_null("unlabelled"),
-                      pl.lit(dt.datetime.now(dt.UTC)).alias("scored_at"),
-                      pl.lit(json.dumps(scorer.buy_box.as_dict(), sort_keys=True)).alias("buy_box_settings"))
-    )
+    scored = with_lead_context(scored, records, _lead_splits(wh, scorer.value_model.target),
+                               dt.datetime.now(dt.UTC), scorer.buy_box)
     wh.replace_partition(SCORED_TABLE, scored, "scoring_date", day)
     figures = tier_figures(scored)
     scored_share = scored.height / records.height if records.height else 0.0
@@ -249,10 +250,8 @@ def _tier_a_reports(tier_a: pl.DataFrame, folder) -> list:  # noqa: ANN001 - a P
     return paths
 
 
-def _buy_box_of(scored: pl.DataFrame):  # noqa: ANN202 - a BuyBoxConfig
+def _buy_box_of(scored: pl.DataFrame) -> BuyBoxConfig:
     """The buy-box settings the scores were made with (stored beside them by scored_leads)."""
-    from wholesaler_assets.domain.buy_box import BuyBoxConfig
-
     settings = scored["buy_box_settings"][0] if "buy_box_settings" in scored.columns else None
     return BuyBoxConfig(**json.loads(settings)) if settings else BuyBoxConfig()
 

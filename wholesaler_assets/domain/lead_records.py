@@ -251,6 +251,15 @@ def _cross_field_problems(records: pl.DataFrame, today: dt.date, fields: dict[st
     return problems
 
 
+def unknown_zip_problems(records: pl.DataFrame, known_zips: Sequence[str]) -> list[str]:
+    """A ZIP code the market data never saw: its price level, trend and metro would all be guesses."""
+    rows = np.flatnonzero(~records["zip_code"].is_in(list(known_zips)).to_numpy())
+    if not len(rows):
+        return []
+    return [f"{_rows_text(rows)}: field 'zip_code' {records['zip_code'][int(rows[0])]!r} is not a ZIP code of the "
+            f"market the scorer knows ({len(known_zips)} ZIP codes with comparable sales)"]
+
+
 def record_features(records: pl.DataFrame, levels: pl.DataFrame, zip_metros: dict[str, str]) -> pl.DataFrame:
     """The model's features of each record, computed as `features.source_contact_features` does for contacts.
 

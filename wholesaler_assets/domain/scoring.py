@@ -16,11 +16,14 @@ says so in `priority_basis`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import polars as pl
+
+from wholesaler_assets.domain.buy_box import BuyBoxConfig
 
 TIERS = ("A", "B", "C", "D")
 
@@ -69,6 +72,29 @@ def rank_leads(frame: pl.DataFrame, deal_probability: str, config: TierConfig = 
         .when(score >= config.tier_b_min_priority).then(pl.lit("B"))
         .when(score >= config.tier_c_min_priority).then(pl.lit("C"))
         .otherwise(pl.lit("D")).alias("tier")
+    )
+
+
+LEAD_FACTS = ("property_id", "zip_code", "condition", "sqft", "market_value", "mortgage_balance")
+UNLABELLED = "unlabelled"
+
+
+def latest_splits(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each lead's split (train | gap | holdout) from rows of a training table: its latest contact's."""
+    return rows.sort("contact_time").unique("lead_id", keep="last").select("lead_id", "split")
+
+
+def with_lead_context(scored: pl.DataFrame, records: pl.DataFrame, splits: pl.DataFrame, scored_at: dt.datetime,
+                      buy_box: BuyBoxConfig) -> pl.DataFrame:
+    """What the daily table keeps beside the scores: the facts the buy-box audit re-reads, each lead's
+    split (`unlabelled` when it never was in a training table), when it was scored and the buy-box used."""
+    facts = [c for c in LEAD_FACTS if c in records.columns and c not in scored.columns]
+    return (
+        scored.join(records.select("lead_id", *facts), on="lead_id", how="left", maintain_order="left")
+        .join(splits, on="lead_id", how="left", maintain_order="left")
+        .with_columns(pl.col("split").fill_null(UNLABELLED),
+                      pl.lit(scored_at).alias("scored_at"),
+                      pl.lit(json.dumps(buy_box.as_dict(), sort_keys=True)).alias("buy_box_settings"))
     )
 
 
