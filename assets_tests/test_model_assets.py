@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import mlflow
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 from mlflow import MlflowClient
@@ -107,7 +108,7 @@ def test_gated_training_registers_a_champion_that_scores_like_the_batch_path(res
     assert metadata["promoted_to_champion"].value is True
     champion = mlflow.pyfunc.load_model("models:/lead_scorer@champion")
     example = champion.input_example
-    served = champion.predict(example)
+    served = pd.DataFrame(champion.predict(example))  # one JSON-ready record per lead
     assert served[f"p_{TARGET}"].between(0, 1).all()
     assert served["narrative"].str.endswith(".").all()
     assert served["top_reasons"].str.len().gt(0).all()
@@ -210,9 +211,9 @@ def test_the_same_path_works_on_a_bring_your_own_dataset_with_one_target(tmp_pat
     carried = registered.asset_materializations_for_node("registered_scorer")[0].metadata["targets"].value
     assert set(carried) == {TARGET}  # the absent targets are not faked
     champion = mlflow.pyfunc.load_model("models:/lead_scorer@champion")
-    scored = champion.predict(pl.DataFrame({"lead_id": ["x1", "x2"], "equity_pct": [0.9, -0.1],
-                                            "absentee": [True, False],
-                                            "list_source": ["probate", "tax_list"]}).to_pandas())
+    scored = pd.DataFrame(champion.predict(pl.DataFrame({"lead_id": ["x1", "x2"], "equity_pct": [0.9, -0.1],
+                                                         "absentee": [True, False],
+                                                         "list_source": ["probate", "tax_list"]}).to_pandas()))
     assert f"p_{TARGET}" in scored.columns and "p_deal_30d" not in scored.columns
     assert scored[f"p_{TARGET}"][0] > scored[f"p_{TARGET}"][1]
     assert "owner_name" not in " ".join(scored["top_reasons"])

@@ -68,7 +68,7 @@ def register(scorer, records: pl.DataFrame, tracking_uri: str, folder: Path) -> 
         info = mlflow.pyfunc.log_model(
             name=NAME, python_model=LeadScorer(), artifacts=save_scorer(scorer, folder / "artifacts"),
             code_paths=[str(Path(wholesaler_assets.__file__).parent)],
-            signature=ModelSignature(outputs=infer_signature(example, output).outputs,
+            signature=ModelSignature(outputs=infer_signature(example, pd.DataFrame(output)).outputs,
                                      params=ParamSchema([ParamSpec("reasons", "string", "auto")])),
             model_config={"model_version": scorer.model_version, "model_run_id": ""})
     version = mlflow.register_model(info.model_uri, NAME).version

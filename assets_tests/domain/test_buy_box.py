@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from wholesaler_assets.domain.buy_box import (
-    FORMULA, BuyBoxConfig, DealInputs, DealResult, evaluate_deal, evaluate_deals, invalid_reason)
+    DEAL_FIGURES, FORMULA, SMALL_FRAME_ROWS, BuyBoxConfig, DealInputs, DealResult, deal_figures, evaluate_deal,
+    evaluate_deals, invalid_reason)
 from wholesaler_assets.domain.contracts import CONDITIONS
 
 CENT = 0.005  # hand-computed figures agree to within half a cent (float noise is far smaller)
@@ -281,6 +282,21 @@ def test_frame_path_equals_evaluate_deal_row_by_row(config):
             assert audit["valid"] is False and audit["passes"] is False
             assert all(value is None for value in audit["figures"].values())
     assert 100 < n_valid < 200 and n_passing > 0  # both kinds of row were exercised
+
+
+@pytest.mark.parametrize("config", [BuyBoxConfig(), BuyBoxConfig(arv_share=0.65, min_profit=5_000,
+                                                                   repair_cost_per_sqft={"good": 12.5})],
+                         ids=["default", "custom"])
+def test_deal_figures_of_a_few_rows_equal_the_frame_path(config):
+    frame = _random_frame(200, seed=11)
+    expected = evaluate_deals(frame, config, audit=False).select(DEAL_FIGURES)
+    assert deal_figures(frame, config).equals(expected)  # many rows: the frame plan itself
+    pieces = [deal_figures(frame.slice(start, SMALL_FRAME_ROWS), config)
+              for start in range(0, frame.height, SMALL_FRAME_ROWS)]  # a few rows: evaluate_deal per row
+    assert pl.concat(pieces).equals(expected)
+    assert expected["passes_buy_box"].any() and expected["conservative_profit"].is_null().any()
+    with pytest.raises(ValueError, match="missing \\['sqft'\\]"):
+        deal_figures(frame.head(2).drop("sqft"), config)
 
 
 def test_frame_path_on_the_hand_computed_deals():

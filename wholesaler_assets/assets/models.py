@@ -317,7 +317,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         info = mlflow.pyfunc.log_model(
             name="lead_scorer", python_model=LeadScorer(), artifacts=save_scorer(scorer, Path(tmp)),
             code_paths=[str(Path(__file__).parents[1])], input_example=example,
-            signature=ModelSignature(outputs=infer_signature(example, example_output).outputs,
+            signature=ModelSignature(outputs=infer_signature(example, pd.DataFrame(example_output)).outputs,
                                      params=ParamSchema([ParamSpec("reasons", "string", "auto")])),
             model_config={"model_version": scorer.model_version, "model_run_id": run.info.run_id},
             pip_requirements=_requirements(),

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from wholesaler_assets.domain.lookups import mapped
+
 
 @dataclass(frozen=True)
 class FeatureSpace:
@@ -57,6 +59,26 @@ class FeatureSpace:
                 columns[f] = pd.to_numeric(raw.astype("object").where(raw.notna(), np.nan), errors="coerce"
                                            ).astype("float64")
         return pd.DataFrame(columns, index=data.index)
+
+    def to_matrix(self, frame: pl.DataFrame) -> np.ndarray:
+        """The model matrix as float64 numpy: numbers and booleans as values, categories as their code
+        among the training categories, missing (null, unseen or absent) as NaN.
+
+        XGBoost reads it with the booster's own feature types and predicts exactly what it
+        predicts from `to_pandas`, at a tenth of the per-call cost (no pandas categoricals), which
+        is what a one-lead serving request pays for.
+        """
+        matrix = np.full((frame.height, len(self.features)), np.nan)
+        present = frame.schema
+        for j, f in enumerate(self.features):
+            if f not in present:
+                continue
+            column = frame.get_column(f)
+            if self.kinds[f] == "categorical":
+                codes = {c: float(i) for i, c in enumerate(self.categories[f])}
+                column = mapped(column.cast(pl.String), codes, pl.Float64)
+            matrix[:, j] = column.cast(pl.Float64).to_numpy()
+        return matrix
 
     def _polars_to_pandas(self, frame: pl.DataFrame) -> pd.DataFrame:
         """The same matrix as the pandas route, built column by column from polars (about 10x faster

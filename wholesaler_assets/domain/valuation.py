@@ -17,6 +17,7 @@ import polars as pl
 import xgboost as xgb
 
 from wholesaler_assets.domain.features import zip_market_levels
+from wholesaler_assets.domain.lookups import mapped
 from wholesaler_assets.domain.model_frame import FeatureSpace
 
 ARV_FEATURES: dict[str, str] = {
@@ -33,12 +34,14 @@ ARV_ROUNDS = 400
 
 
 def _with_market(frame: pl.DataFrame, levels: pl.DataFrame, day: pl.Expr) -> pl.DataFrame:
-    """The ZIP level and trend known on `day` (as-of join on the month the figures became known)."""
+    """The ZIP level and trend known on `day` (as-of join on the month the figures became known);
+    rows stay in their order."""
     return (
-        frame.with_columns(_as_of=day).sort("_as_of")
+        frame.with_columns(_as_of=day).with_row_index("_row").sort("_as_of", "_row")
         .join_asof(levels, left_on="_as_of", right_on="known_from", by="zip_code", strategy="backward",
                    check_sortedness=False)
-        .drop("_as_of", "known_from")
+        .sort("_row")
+        .drop("_as_of", "known_from", "_row")
     )
 
 
@@ -82,7 +85,7 @@ def fit_arv_model(train: pl.DataFrame, levels: pl.DataFrame) -> ArvModel:
 
 
 def predict_sale_price(model: ArvModel, frame: pl.DataFrame) -> np.ndarray:
-    return np.exp(model.booster.inplace_predict(model.space.to_pandas(frame)))
+    return np.exp(model.booster.inplace_predict(model.space.to_matrix(frame)))
 
 
 def zip_median_baseline(train: pl.DataFrame, frame: pl.DataFrame) -> np.ndarray:
@@ -131,7 +134,7 @@ def temporal_split(features: pl.DataFrame, holdout_share: float = 0.2) -> tuple[
 
 def estimate_arv(model: ArvModel | None, properties: pl.DataFrame, as_of: dt.date,
                  fallback: tuple[dict[str, float], dict[str, float]] | None = None) -> pl.DataFrame:
-    """ARV of each property (columns of a snapshot) with the method that produced it.
+    """ARV of each property (columns of a snapshot) with the method that produced it, in the rows' order.
 
     The model prices the house as sold renovated on `as_of`; without a model (or without sqft and
     ZIP) the renovated-comps medians step in; a house with no sqft gets no estimate.
@@ -149,8 +152,8 @@ def estimate_arv(model: ArvModel | None, properties: pl.DataFrame, as_of: dt.dat
     else:
         model_ok = pl.lit(False)
         modelled = frame.with_columns(_model=pl.lit(None, pl.Float64))
-    zip_ppsf = pl.col("zip_code").replace_strict(zip_medians, default=None, return_dtype=pl.Float64)
-    metro_ppsf = pl.col("metro").replace_strict(metro_medians, default=None, return_dtype=pl.Float64)
+    zip_ppsf = pl.lit(mapped(frame["zip_code"], zip_medians, pl.Float64))
+    metro_ppsf = pl.lit(mapped(frame["metro"], metro_medians, pl.Float64))
     has_sqft = pl.col("sqft").is_not_null() & (pl.col("sqft") > 0)
     return modelled.select(
         "property_id",
