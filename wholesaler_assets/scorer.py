@@ -31,6 +31,7 @@ import xgboost as xgb
 from wholesaler_assets.domain.buy_box import DEAL_FIGURES, BuyBoxConfig, deal_figures
 from wholesaler_assets.domain.calibration import SegmentedCalibrator
 from wholesaler_assets.domain.explanations import narrative, top_drivers
+from wholesaler_assets.domain.features import levels_known_on
 from wholesaler_assets.domain.lead_records import (
     RECORD_FIELDS,
     InvalidRecords,
@@ -133,6 +134,23 @@ class Scorer:
     model_version: str = "unregistered"
     model_run_id: str = ""
     exact_reasons_max_rows: int = 100
+    _known_on: dict[tuple[str, dt.date], pl.DataFrame] = field(default_factory=dict, init=False, repr=False,
+                                                              compare=False)
+
+    def known_on(self, which: str, day: dt.date) -> pl.DataFrame:
+        """The ZIP figures known on `day` (`trends` for features, `market` for ARV), kept for the
+        last few days: every request of a day looks up the same day."""
+        key = (which, day)
+        if key not in self._known_on:
+            if len(self._known_on) >= 8:
+                self._known_on.clear()
+            self._known_on[key] = (levels_known_on(self.levels, day, "zip_price_trend") if which == "trends"
+                                   else levels_known_on(self.arv.levels, day))  # type: ignore[union-attr]
+        return self._known_on[key]
+
+    def _single_day(self, records: pl.DataFrame) -> dt.date | None:
+        days = records["scoring_date"]
+        return days[0] if records.height and days.n_unique() == 1 else None
 
     @property
     def record_fields(self) -> tuple[RecordField, ...]:
@@ -156,7 +174,9 @@ class Scorer:
     def features(self, records: pl.DataFrame) -> pl.DataFrame:
         if self.spec_features is not None:
             return records.select("lead_id", *self.spec_features)
-        return record_features(records, self.levels, self.zip_metros)
+        day = self._single_day(records)
+        return record_features(records, self.levels, self.zip_metros,
+                               None if day is None else self.known_on("trends", day))
 
     def matrices(self, features: pl.DataFrame) -> list[np.ndarray]:
         """Each model's matrix, built once per distinct feature space."""
@@ -192,13 +212,14 @@ class Scorer:
                                 ).with_columns(pl.col("passes_buy_box").fill_null(False))
         facts = property_facts(records, self.zip_metros)
         fallback = None if self.arv else self.arv_fallback
-        days = records["scoring_date"]
-        if days.n_unique() == 1:  # a day's batch, a request: one as-of date
-            arv = estimate_arv(self.arv, facts, days[0], fallback)
+        day = self._single_day(records)
+        if day is not None:  # a day's batch, a request: one as-of date
+            arv = estimate_arv(self.arv, facts, day, fallback, self.known_on("market", day) if self.arv else None)
         else:
-            dated = facts.with_columns(days, _row=pl.int_range(pl.len()))
-            arv = pl.concat([estimate_arv(self.arv, group, day, fallback).with_columns(group["_row"])
-                             for (day,), group in dated.group_by("scoring_date")]).sort("_row")
+            dated = facts.with_columns(records["scoring_date"], _row=pl.int_range(pl.len()))
+            parts = [estimate_arv(self.arv, group, on, fallback).with_columns(group["_row"])
+                     for (on,), group in dated.group_by("scoring_date")]
+            arv = pl.concat(parts).sort("_row") if parts else estimate_arv(self.arv, facts, dt.date.today(), fallback)
         deals = deal_figures(facts.with_columns(arv["arv"]), self.buy_box)
         return pl.concat([arv.select("arv", "arv_method"), deals], how="horizontal")
 
@@ -417,8 +438,8 @@ class LeadScorer(mlflow.pyfunc.PythonModel):
 
 def _as_pandas(model_input: Any) -> pd.DataFrame:
     """What MLflow hands `predict` (a pandas frame from JSON, or a frame, dict or records in-process)."""
+    if isinstance(model_input, pd.DataFrame):
+        return model_input
     if isinstance(model_input, pl.DataFrame):
         return model_input.to_pandas()
-    if isinstance(model_input, (list, dict)):
-        return pd.DataFrame(model_input)
     return pd.DataFrame(model_input)

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from wholesaler_assets.domain.features import levels_known_on
 from wholesaler_assets.domain.lead_records import (
     InvalidRecords,
     record_features,
@@ -94,6 +95,8 @@ def test_features_match_what_training_computes():
     assert features["days_since_previous_contact"] == 14.0
     assert features["zip_price_trend"] == 0.04  # the July figure is not known on June 30
     assert features["prior_door_knock"] == 0
+    known = levels_known_on(levels, TODAY, "zip_price_trend")  # the scorer's once-a-day lookup
+    assert record_features(frame, levels, {}, known).equals(record_features(frame, levels, {}))
 
 
 def test_a_lead_file_has_its_own_fields():

@@ -74,3 +74,25 @@ def test_model_estimates_are_labelled_with_their_method(sales):
     assert set(arv.filter(pl.col("property_id") != "P3")["arv_method"]) == {MODEL}
     zip_medians, _ = renovated_medians(train)
     assert zip_medians and all(v > 0 for v in zip_medians.values())
+
+
+def test_a_days_known_levels_give_the_as_of_joins_answers(sales):
+    """The scorer looks up a day's ZIP figures once (levels_known_on) instead of an as-of join per request."""
+    from wholesaler_assets.domain.features import levels_known_on
+
+    train, _ = temporal_split(sale_features(sales))
+    levels = zip_market_levels(train)
+    model = fit_arv_model(train, levels)
+    zips = train["zip_code"].unique().sort().head(40)
+    houses = pl.concat([_houses().with_columns(zip_code=pl.lit(z), property_id=pl.lit(z) + pl.col("property_id"))
+                        for z in zips]).with_columns(metro=pl.lit(train["metro"][0]))
+    for day in (dt.date(2025, 2, 14), dt.date(2026, 6, 1), dt.date(2020, 1, 1)):
+        joined = estimate_arv(model, houses, day)
+        assert estimate_arv(model, houses, day, market_on_day=levels_known_on(levels, day)).equals(joined)
+        records = houses.select("zip_code", scoring_date=pl.lit(day))
+        as_of = records.join_asof(levels.drop_nulls("zip_price_trend").sort("known_from"), left_on="scoring_date",
+                                  right_on="known_from", by="zip_code", check_sortedness=False)
+        known = levels_known_on(levels, day, "zip_price_trend")
+        assert records.join(known, on="zip_code", how="left", maintain_order="left")["zip_price_trend"].equals(
+            as_of["zip_price_trend"])
+    assert joined["arv"].is_null().sum() == 40  # the houses without sqft; every other one priced

@@ -12,6 +12,8 @@ Audit columns travel with the features so the leakage gate can verify all of thi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from wholesaler_assets.domain.contracts import CHANNELS
@@ -85,6 +87,19 @@ def zip_market_levels(sales: pl.DataFrame) -> pl.DataFrame:
         .sort("known_from")
     )
 
+
+
+def levels_known_on(levels: pl.DataFrame, day: dt.date, non_null: str | None = None) -> pl.DataFrame:
+    """Each ZIP's row of `levels` latest known on `day` (`known_from` dropped): what a backward
+    as-of join on `known_from` picks for a row dated `day`. With `non_null`, rows where that
+    figure is null are passed over, as an as-of join on levels without them would.
+
+    Worth computing once per day where the same day is looked up many times (serving requests).
+    """
+    known = levels.filter(pl.col("known_from") <= day)
+    if non_null is not None:
+        known = known.drop_nulls(non_null)
+    return known.sort("zip_code", "known_from").group_by("zip_code", maintain_order=True).last().drop("known_from")
 
 def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
     """Per ZIP and month, the price trend known from `known_from` (see `zip_market_levels`)."""

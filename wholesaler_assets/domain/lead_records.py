@@ -288,28 +288,36 @@ def _cross_field_problems(records: pl.DataFrame, today: dt.date, fields: dict[st
 
 def unknown_zip_problems(records: pl.DataFrame, known_zips: Sequence[str]) -> list[str]:
     """A ZIP code the market data never saw: its price level, trend and metro would all be guesses."""
-    rows = np.flatnonzero(~records["zip_code"].is_in(list(known_zips)).to_numpy())
+    known = set(known_zips)
+    rows = np.flatnonzero([zip_code not in known for zip_code in records["zip_code"].to_list()])
     if not len(rows):
         return []
     return [f"{_rows_text(rows)}: field 'zip_code' {records['zip_code'][int(rows[0])]!r} is not a ZIP code of the "
             f"market the scorer knows ({len(known_zips)} ZIP codes with comparable sales)"]
 
 
-def record_features(records: pl.DataFrame, levels: pl.DataFrame, zip_metros: dict[str, str]) -> pl.DataFrame:
+def record_features(records: pl.DataFrame, levels: pl.DataFrame, zip_metros: dict[str, str],
+                    trends_on_day: pl.DataFrame | None = None) -> pl.DataFrame:
     """The model's features of each record, computed as `features.source_contact_features` does for contacts.
 
     `levels` are the ZIP market levels (`features.zip_market_levels`); the ZIP trend is the one
-    known on the scoring date. Features the record cannot give stay null (the models take missing
-    values).
+    known on the scoring date. Where every record has the same scoring date, `trends_on_day`
+    may carry that day's trends (`features.levels_known_on(levels, day, "zip_price_trend")`,
+    computed once a day by the scorer) in place of the as-of join. Features the record cannot
+    give stay null (the models take missing values).
     """
     day = pl.col("scoring_date")
-    trends = levels.select("zip_code", "known_from", "zip_price_trend").drop_nulls("zip_price_trend")
-    with_trend = (
-        records.with_row_index("_row").sort("scoring_date")
-        .join_asof(trends.sort("known_from"), left_on="scoring_date", right_on="known_from", by="zip_code",
-                   strategy="backward", check_sortedness=False)
-        .sort("_row")
-    )
+    if trends_on_day is not None:
+        with_trend = records.join(trends_on_day.select("zip_code", "zip_price_trend"), on="zip_code", how="left",
+                                  maintain_order="left")
+    else:
+        trends = levels.select("zip_code", "known_from", "zip_price_trend").drop_nulls("zip_price_trend")
+        with_trend = (
+            records.with_row_index("_row").sort("scoring_date")
+            .join_asof(trends.sort("known_from"), left_on="scoring_date", right_on="known_from", by="zip_code",
+                       strategy="backward", check_sortedness=False)
+            .sort("_row")
+        )
     value = pl.col("market_value")
     active_types = (pl.col("tax_delinquent").cast(pl.Int64) + pl.col("in_foreclosure").cast(pl.Int64)
                     + (pl.col("open_code_violations") > 0).cast(pl.Int64) + pl.col("in_probate").cast(pl.Int64)

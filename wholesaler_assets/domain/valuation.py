@@ -133,11 +133,14 @@ def temporal_split(features: pl.DataFrame, holdout_share: float = 0.2) -> tuple[
 
 
 def estimate_arv(model: ArvModel | None, properties: pl.DataFrame, as_of: dt.date,
-                 fallback: tuple[dict[str, float], dict[str, float]] | None = None) -> pl.DataFrame:
+                 fallback: tuple[dict[str, float], dict[str, float]] | None = None,
+                 market_on_day: pl.DataFrame | None = None) -> pl.DataFrame:
     """ARV of each property (columns of a snapshot) with the method that produced it, in the rows' order.
 
     The model prices the house as sold renovated on `as_of`; without a model (or without sqft and
     ZIP) the renovated-comps medians step in; a house with no sqft gets no estimate.
+    `market_on_day` may carry the model's ZIP levels known on `as_of`
+    (`features.levels_known_on(model.levels, as_of)`, computed once a day by the scorer).
     """
     zip_medians, metro_medians = fallback or ((model.zip_renovated_ppsf, model.metro_renovated_ppsf) if model
                                               else ({}, {}))
@@ -146,7 +149,8 @@ def estimate_arv(model: ArvModel | None, properties: pl.DataFrame, as_of: dt.dat
         building_age=(pl.lit(as_of.year) - pl.col("year_built")).cast(pl.Float64),
     )
     if model is not None:
-        frame = _with_market(frame, model.levels, pl.lit(as_of))
+        frame = (_with_market(frame, model.levels, pl.lit(as_of)) if market_on_day is None else
+                 frame.join(market_on_day, on="zip_code", how="left", maintain_order="left"))
         model_ok = pl.col("sqft").is_not_null() & pl.col("zip_code").is_not_null()
         modelled = frame.with_columns(_model=pl.Series(predict_sale_price(model, frame)))
     else:
