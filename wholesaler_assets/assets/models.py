@@ -42,7 +42,7 @@ KINDS = {"xgboost", "scikit-learn", "mlflow"}
 class ModelConfig(dg.Config):
     """Search budget, calibration and gate thresholds (defaults from the seeds)."""
 
-    search_configs: int = 2  # grid points tried, each with and without scale_pos_weight
+    search_configs: int = 4  # grid points tried, each with and without scale_pos_weight
     segment_edges: list[float] = [150_000.0, 400_000.0]  # estimated-value bands calibrated separately
     min_segment_rows: int = 500
     min_relative_pr_auc_gain: float = 0.05
