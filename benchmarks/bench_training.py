@@ -67,7 +67,8 @@ def main() -> None:
         final = selections[FINAL_FOLD].selected
         candidates = {
             "baseline": train_baseline(train, built.folds, per_fold, final, kinds),
-            "xgboost": train_xgboost(train, built.folds, per_fold, final, kinds, n_configs=args.search_configs),
+            "xgboost": train_xgboost(train, built.folds, per_fold, final, kinds, n_configs=args.search_configs,
+                                     max_cv_cov=GateThresholds().max_cv_pr_auc_cov),
         }
         holdout = built.table.filter(pl.col("split") == "holdout")
         scores = {k: holdout_scores(c, calibrate(c, train)[0], holdout) for k, c in candidates.items()}

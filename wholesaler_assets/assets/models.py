@@ -118,7 +118,7 @@ def conversion_model(context: dg.AssetExecutionContext, config: ModelConfig, war
     """XGBoost searched over depth, rate, rounds and imbalance strategy inside the folds; refit on the training window."""
     inputs = _training_inputs(warehouse.open(), context.partition_key)
     candidate = train_xgboost(inputs["train"], inputs["folds"], inputs["per_fold"], inputs["final"], inputs["kinds"],
-                              n_configs=config.search_configs)
+                              n_configs=config.search_configs, max_cv_cov=config.max_cv_pr_auc_cov)
     path = _model_dir(data_folder, context.partition_key) / "xgboost.pkl"
     _save(candidate, path)
     return dg.MaterializeResult(metadata={

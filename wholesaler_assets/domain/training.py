@@ -7,8 +7,9 @@ Both candidates are declared before any result is seen:
   rounds and the imbalance strategy (`scale_pos_weight` against none).
 Each fold is fitted on its training part with the features selected on that part only, and
 scored on its validation block; the out-of-fold scores feed calibration. The XGBoost
-configuration is chosen by mean fold PR-AUC minus a stability penalty (`stability_scores`),
-then refitted on the whole training window with the final feature selection.
+configuration is chosen by mean fold PR-AUC minus a stability penalty (`stability_scores`)
+among the candidates the `cv_stability` gate would accept (`choose_candidate`), then refitted
+on the whole training window with the final feature selection.
 Everything is seeded: the same table gives the same models, bit for bit.
 """
 
@@ -29,6 +30,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from wholesaler_assets.domain.evaluation import coefficient_of_variation
 from wholesaler_assets.domain.model_frame import FeatureSpace
 
 SEED = 7
@@ -185,6 +187,16 @@ def stability_scores(results: Sequence[CrossValidation]) -> list[float]:
     return [float(v) for v in scores.mean(axis=1) - advantage.std(axis=1)]
 
 
+def choose_candidate(results: Sequence[CrossValidation], max_cv_cov: float | None = None) -> int:
+    """Index of the best stability score among the candidates whose fold PR-AUC varies less than
+    `max_cv_cov` (all of them when none does, or without a bound); ties go to the first tried."""
+    stability = stability_scores(results)
+    # A NaN coefficient of variation compares False: such a candidate is not stable.
+    eligible = [i for i, r in enumerate(results)
+                if max_cv_cov is None or coefficient_of_variation(r.fold_pr_aucs) < max_cv_cov]
+    return max(eligible or range(len(results)), key=lambda i: (stability[i], -i))
+
+
 def train_baseline(train: pl.DataFrame, folds: pl.DataFrame, fold_features: Mapping[int, Sequence[str]],
                    final_features: Sequence[str], kinds: Mapping[str, str]) -> TrainedCandidate:
     cv = cross_validate(train, folds, fold_features, kinds,
@@ -194,18 +206,23 @@ def train_baseline(train: pl.DataFrame, folds: pl.DataFrame, fold_features: Mapp
 
 
 def train_xgboost(train: pl.DataFrame, folds: pl.DataFrame, fold_features: Mapping[int, Sequence[str]],
-                  final_features: Sequence[str], kinds: Mapping[str, str], n_configs: int = 4
-                  ) -> TrainedCandidate:
-    """Search the seeded grid on the folds, keep the most stable best, refit on all training rows."""
+                  final_features: Sequence[str], kinds: Mapping[str, str], n_configs: int = 4,
+                  max_cv_cov: float | None = None) -> TrainedCandidate:
+    """Search the seeded grid on the folds, keep the most stable best, refit on all training rows.
+
+    With `max_cv_cov` (the evaluation's `cv_stability` threshold), a candidate whose fold PR-AUCs
+    vary more than that is chosen only when every candidate does: the search does not hand the
+    gates a configuration they will refuse for instability while a stable one exists.
+    """
     results = []
     for config in search_space(n_configs):
         cv = cross_validate(train, folds, fold_features, kinds,
                             lambda fit, val, space, c=config: predict_xgboost(fit_xgboost(fit, space, c), val, space))
         results.append((config, cv))
-    stability = stability_scores([r for _, r in results])
-    best = max(range(len(results)), key=lambda i: (stability[i], -i))  # ties: first tried
-    config, cv = results[best]
+    config, cv = results[choose_candidate([r for _, r in results], max_cv_cov)]
     space = FeatureSpace.fit(train, list(final_features), kinds)
+    stability = stability_scores([r for _, r in results])
     search = [{**c.__dict__, "mean_pr_auc": r.mean_pr_auc, "stability_score": score,
-               "fold_pr_aucs": r.fold_pr_aucs} for (c, r), score in zip(results, stability)]
+               "cv_cov": coefficient_of_variation(r.fold_pr_aucs), "fold_pr_aucs": r.fold_pr_aucs}
+              for (c, r), score in zip(results, stability)]
     return TrainedCandidate("xgboost", fit_xgboost(train, space, config), space, cv, config, search)
