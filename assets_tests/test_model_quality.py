@@ -62,7 +62,7 @@ def test_xgboost_reaches_the_ground_truth_on_the_default_market(tmp_path: Path, 
     # the non-linear conversion function gives XGBoost a real edge: it passes every gate and wins
     assert evaluation["winner"] == "xgboost", evaluation["explanation"]
     assert all(gate["passed"] for gate in evaluation["gates"]["xgboost"])
-    assert xgb_pr_auc >= 0.85 * truth_pr_auc, (xgb_pr_auc, truth_pr_auc)  # a regression guard
-    if xgb_pr_auc < 0.9 * truth_pr_auc:  # measured: 0.177 vs 0.199 (89.0%); the issue's bar is 90%
-        pytest.xfail(f"issue 5 bar not met yet: XGBoost PR-AUC {xgb_pr_auc:.4f} is "
-                     f"{xgb_pr_auc / truth_pr_auc:.1%} of the ground truth's {truth_pr_auc:.4f}; needs 90%")
+    # measured: 0.1824 vs 0.1988 (91.7%; 89.3% before the search moved off learning rate 0.1 and
+    # stopped penalising the expanding window's learning curve as instability)
+    assert xgb_pr_auc >= 0.9 * truth_pr_auc, (f"XGBoost PR-AUC {xgb_pr_auc:.4f} is {xgb_pr_auc / truth_pr_auc:.1%} "
+                                              f"of the ground truth's {truth_pr_auc:.4f}; the issue's bar is 90%")

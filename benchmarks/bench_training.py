@@ -6,7 +6,7 @@ XGBoost search on the saved folds, calibration of both, and the holdout evaluati
 Baseline figure in the same run: one plain `xgboost.train` of the same matrix with the chosen
 configuration's rounds. The last line is one JSON object of the figures.
 
-    .venv/bin/python benchmarks/bench_training.py [--contacts 200000] [--search-configs 2]
+    .venv/bin/python benchmarks/bench_training.py [--contacts 200000] [--search-configs 4]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from wholesaler_assets.domain.training_table import build_training_table
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=200_000)
-    parser.add_argument("--search-configs", type=int, default=2)
+    parser.add_argument("--search-configs", type=int, default=4)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -67,7 +67,8 @@ def main() -> None:
         final = selections[FINAL_FOLD].selected
         candidates = {
             "baseline": train_baseline(train, built.folds, per_fold, final, kinds),
-            "xgboost": train_xgboost(train, built.folds, per_fold, final, kinds, n_configs=args.search_configs),
+            "xgboost": train_xgboost(train, built.folds, per_fold, final, kinds, n_configs=args.search_configs,
+                                     max_cv_cov=GateThresholds().max_cv_pr_auc_cov),
         }
         holdout = built.table.filter(pl.col("split") == "holdout")
         scores = {k: holdout_scores(c, calibrate(c, train)[0], holdout) for k, c in candidates.items()}

@@ -42,7 +42,7 @@ KINDS = {"xgboost", "scikit-learn", "mlflow"}
 class ModelConfig(dg.Config):
     """Search budget, calibration and gate thresholds (defaults from the seeds)."""
 
-    search_configs: int = 2  # grid points tried, each with and without scale_pos_weight
+    search_configs: int = 4  # grid points tried, each with and without scale_pos_weight
     segment_edges: list[float] = [150_000.0, 400_000.0]  # estimated-value bands calibrated separately
     min_segment_rows: int = 500
     min_relative_pr_auc_gain: float = 0.05
@@ -118,7 +118,7 @@ def conversion_model(context: dg.AssetExecutionContext, config: ModelConfig, war
     """XGBoost searched over depth, rate, rounds and imbalance strategy inside the folds; refit on the training window."""
     inputs = _training_inputs(warehouse.open(), context.partition_key)
     candidate = train_xgboost(inputs["train"], inputs["folds"], inputs["per_fold"], inputs["final"], inputs["kinds"],
-                              n_configs=config.search_configs)
+                              n_configs=config.search_configs, max_cv_cov=config.max_cv_pr_auc_cov)
     path = _model_dir(data_folder, context.partition_key) / "xgboost.pkl"
     _save(candidate, path)
     return dg.MaterializeResult(metadata={
