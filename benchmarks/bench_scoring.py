@@ -101,12 +101,12 @@ def bare_predict_seconds(scorer: Scorer, records: pl.DataFrame, chunk_rows: int)
     for start in range(0, records.height, chunk_rows):
         chunk = records.slice(start, chunk_rows)
         features = scorer.features(chunk)
-        matrices = [m.space.to_pandas(features) for m in scorer.models]
+        matrices = [m.space.to_matrix(features) for m in scorer.models]
         day = chunk["scoring_date"][0]
         arv_frame = _with_market(chunk.with_columns(condition_at_sale=pl.lit(RENOVATED),
                                                     building_age=(pl.lit(day.year) - pl.col("year_built")).cast(
                                                         pl.Float64)), scorer.levels, pl.lit(day))
-        arv_matrix = scorer.arv.space.to_pandas(arv_frame.select(list(ARV_FEATURES)))
+        arv_matrix = scorer.arv.space.to_matrix(arv_frame.select(list(ARV_FEATURES)))
         began = time.perf_counter()
         for model, matrix in zip(scorer.models, matrices, strict=True):
             model.model.inplace_predict(matrix)

@@ -50,7 +50,6 @@ from wholesaler_assets.domain.valuation import UNAVAILABLE, ArvModel, estimate_a
 
 EXACT, APPROXIMATE = "exact", "approximate"
 VALUE_TARGET = "deal_30d"
-BUY_BOX_COLUMNS = DEAL_FIGURES
 
 
 @dataclass
@@ -144,13 +143,14 @@ class Scorer:
     def known_on(self, which: str, day: dt.date) -> pl.DataFrame:
         """The ZIP figures known on `day` (`trends` for features, `market` for ARV), kept for the
         last few days: every request of a day looks up the same day."""
-        key = (which, day)
-        if key not in self._known_on:
+        known = self._known_on.get((which, day))
+        if known is None:  # computed outside the dict, so concurrent requests never see it half-cleared
+            known = (levels_known_on(self.levels, day, "zip_price_trend") if which == "trends"
+                     else levels_known_on(self.arv.levels, day))  # type: ignore[union-attr]
             if len(self._known_on) >= 8:
                 self._known_on.clear()
-            self._known_on[key] = (levels_known_on(self.levels, day, "zip_price_trend") if which == "trends"
-                                   else levels_known_on(self.arv.levels, day))  # type: ignore[union-attr]
-        return self._known_on[key]
+            self._known_on[(which, day)] = known
+        return known
 
     def _single_day(self, records: pl.DataFrame) -> dt.date | None:
         days = records["scoring_date"]
@@ -209,7 +209,7 @@ class Scorer:
         """ARV and its method, then the buy-box (lead files without property facts get neither)."""
         if self.spec_features is not None:
             return pl.DataFrame({"arv": [None] * records.height, "arv_method": [UNAVAILABLE] * records.height,
-                                 **{c: [None] * records.height for c in BUY_BOX_COLUMNS}},
+                                 **{c: [None] * records.height for c in DEAL_FIGURES}},
                                 schema_overrides={"arv": pl.Float64, "max_allowable_offer": pl.Float64,
                                                   "seller_price": pl.Float64, "conservative_profit": pl.Float64,
                                                   "passes_buy_box": pl.Boolean}
@@ -318,7 +318,7 @@ def score_batch(scorer: Scorer, records: pl.DataFrame, previous: pl.DataFrame | 
 def output_columns(scorer: Scorer) -> list[str]:
     """The columns every scored lead has, in order (the serving response and `scored_leads`)."""
     return ["lead_id", "scoring_date", *[f"p_{m.target}" for m in scorer.models], "arv", "arv_method",
-            *BUY_BOX_COLUMNS, "expected_value", "priority_score", "priority_basis", "tier", "top_reasons",
+            *DEAL_FIGURES, "expected_value", "priority_score", "priority_basis", "tier", "top_reasons",
             "narrative", "reasons_method", "reasons_as_of", "model_version", "model_run_id"]
 
 
