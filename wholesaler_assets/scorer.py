@@ -31,7 +31,7 @@ import xgboost as xgb
 from wholesaler_assets.domain.buy_box import DEAL_FIGURES, BuyBoxConfig, deal_figures
 from wholesaler_assets.domain.calibration import SegmentedCalibrator
 from wholesaler_assets.domain.explanations import narrative, top_drivers
-from wholesaler_assets.domain.features import levels_known_on
+from wholesaler_assets.domain.features import ZipFigures, levels_known_on
 from wholesaler_assets.domain.lead_records import (
     RECORD_FIELDS,
     InvalidRecords,
@@ -137,10 +137,10 @@ class Scorer:
     model_version: str = "unregistered"
     model_run_id: str = ""
     exact_reasons_max_rows: int = 100
-    _known_on: dict[tuple[str, dt.date], pl.DataFrame] = field(default_factory=dict, init=False, repr=False,
+    _known_on: dict[tuple[str, dt.date], ZipFigures] = field(default_factory=dict, init=False, repr=False,
                                                               compare=False)
 
-    def known_on(self, which: str, day: dt.date) -> pl.DataFrame:
+    def known_on(self, which: str, day: dt.date) -> ZipFigures:
         """The ZIP figures known on `day` (`trends` for features, `market` for ARV), kept for the
         last few days: every request of a day looks up the same day."""
         known = self._known_on.get((which, day))
@@ -197,7 +197,8 @@ class Scorer:
         out = records.select("lead_id", *[c for c in ("property_id",) if c in records.columns], "scoring_date")
         segments: dict[tuple[float, ...], np.ndarray] = {}  # value segments, once per set of edges
         for m in self.models:
-            segments.setdefault(tuple(m.calibrator.edges), segments_of(features, m.calibrator.edges))
+            if tuple(m.calibrator.edges) not in segments:
+                segments[tuple(m.calibrator.edges)] = segments_of(features, m.calibrator.edges)
         out = out.with_columns(
             pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
             for m, matrix in zip(self.models, matrices, strict=True))

@@ -17,6 +17,7 @@ import datetime as dt
 import polars as pl
 
 from wholesaler_assets.domain.contracts import CHANNELS
+from wholesaler_assets.domain.lookups import mapped
 
 AUDIT_COLUMNS = ("contact_id", "lead_id", "property_id", "contact_time", "snapshot_date", "feature_known_at")
 
@@ -89,17 +90,32 @@ def zip_market_levels(sales: pl.DataFrame) -> pl.DataFrame:
 
 
 
-def levels_known_on(levels: pl.DataFrame, day: dt.date, non_null: str | None = None) -> pl.DataFrame:
-    """Each ZIP's row of `levels` latest known on `day` (`known_from` dropped): what a backward
-    as-of join on `known_from` picks for a row dated `day`. With `non_null`, rows where that
-    figure is null are passed over, as an as-of join on levels without them would.
+ZipFigures = dict[str, dict[str, float | None]]
+"""A day's ZIP market figures: figure name -> {ZIP code: value} (looked up with `lookups.mapped`)."""
 
-    Worth computing once per day where the same day is looked up many times (serving requests).
+
+def levels_known_on(levels: pl.DataFrame, day: dt.date, non_null: str | None = None) -> ZipFigures:
+    """Each ZIP's figures of `levels` latest known on `day`: what a backward as-of join on
+    `known_from` picks for a row dated `day`. With `non_null`, rows where that figure is null are
+    passed over, as an as-of join on levels without them would.
+
+    Worth computing once per day where the same day is looked up many times (serving requests):
+    a dict lookup per row costs microseconds where a join costs ~0.4 ms a request.
     """
     known = levels.filter(pl.col("known_from") <= day)
     if non_null is not None:
         known = known.drop_nulls(non_null)
-    return known.sort("zip_code", "known_from").group_by("zip_code", maintain_order=True).last().drop("known_from")
+    latest = known.sort("zip_code", "known_from").group_by("zip_code", maintain_order=True).last()
+    zips = latest["zip_code"].to_list()
+    return {name: dict(zip(zips, latest[name].to_list(), strict=True)) for name in latest.columns
+            if name not in ("zip_code", "known_from")}
+
+
+def with_zip_figures(frame: pl.DataFrame, figures: ZipFigures) -> pl.DataFrame:
+    """`frame` with each of a day's ZIP figures looked up by its `zip_code` (null for an unknown ZIP)."""
+    zips = frame.get_column("zip_code")
+    return frame.with_columns(mapped(zips, values, pl.Float64, name) for name, values in figures.items())
+
 
 def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:
     """Per ZIP and month, the price trend known from `known_from` (see `zip_market_levels`)."""

@@ -61,17 +61,15 @@ def rank_leads(frame: pl.DataFrame, deal_probability: str, config: TierConfig = 
     ev = pl.when(known).then(p * profit.clip(lower_bound=0.0))
     value_for_priority = pl.when(known).then(ev).otherwise(p * config.assumed_profit)
     priority = (100.0 * (1.0 - (-value_for_priority / config.ev_scale).exp())).round(2)
-    ranked = frame.with_columns(
+    score = priority.fill_null(0.0)
+    return frame.with_columns(  # one pass: each frame operation costs ~0.2 ms on a one-lead request
         ev.alias("expected_value"),
         priority.alias("priority_score"),
         pl.when(known).then(pl.lit("expected_value")).otherwise(pl.lit("probability_only")).alias("priority_basis"),
-    )
-    score = pl.col("priority_score").fill_null(0.0)
-    return ranked.with_columns(
         pl.when(pl.col("passes_buy_box").fill_null(False) & (score >= config.tier_a_min_priority)).then(pl.lit("A"))
         .when(score >= config.tier_b_min_priority).then(pl.lit("B"))
         .when(score >= config.tier_c_min_priority).then(pl.lit("C"))
-        .otherwise(pl.lit("D")).alias("tier")
+        .otherwise(pl.lit("D")).alias("tier"),
     )
 
 
