@@ -194,27 +194,29 @@ class Scorer:
                 ) -> pl.DataFrame:
         """Everything but the reasons: probabilities, ARV, buy-box, expected value, priority and tier."""
         matrices = self.matrices(features) if matrices is None else matrices
-        out = records.select("lead_id", *[c for c in ("property_id",) if c in records.columns], "scoring_date")
         segments: dict[tuple[float, ...], np.ndarray] = {}  # value segments, once per set of edges
         for m in self.models:
             if tuple(m.calibrator.edges) not in segments:
                 segments[tuple(m.calibrator.edges)] = segments_of(features, m.calibrator.edges)
-        out = out.with_columns(
-            pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
-            for m, matrix in zip(self.models, matrices, strict=True))
-        out = pl.concat([out, self._valuation(records)], how="horizontal")
-        ranked = rank_leads(out, f"p_{self.value_model.target}", self.tiers)
-        return ranked.with_columns(model_version=pl.lit(self.model_version), model_run_id=pl.lit(self.model_run_id))
+        # One frame from series and one ranking pass: a frame operation costs ~0.2 ms on a one-lead request.
+        n = records.height
+        out = pl.DataFrame([
+            *[records.get_column(c) for c in ("lead_id", "property_id", "scoring_date") if c in records.columns],
+            *[pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
+              for m, matrix in zip(self.models, matrices, strict=True)],
+            *self._valuation(records),
+            pl.repeat(self.model_version, n, dtype=pl.String, eager=True).alias("model_version"),
+            pl.repeat(self.model_run_id, n, dtype=pl.String, eager=True).alias("model_run_id"),
+        ])
+        return rank_leads(out, f"p_{self.value_model.target}", self.tiers)
 
-    def _valuation(self, records: pl.DataFrame) -> pl.DataFrame:
-        """ARV and its method, then the buy-box (lead files without property facts get neither)."""
+    def _valuation(self, records: pl.DataFrame) -> list[pl.Series]:
+        """ARV and its method, then the buy-box figures (lead files without property facts get neither)."""
         if self.spec_features is not None:
-            return pl.DataFrame({"arv": [None] * records.height, "arv_method": [UNAVAILABLE] * records.height,
-                                 **{c: [None] * records.height for c in DEAL_FIGURES}},
-                                schema_overrides={"arv": pl.Float64, "max_allowable_offer": pl.Float64,
-                                                  "seller_price": pl.Float64, "conservative_profit": pl.Float64,
-                                                  "passes_buy_box": pl.Boolean}
-                                ).with_columns(pl.col("passes_buy_box").fill_null(False))
+            n = records.height
+            return [pl.Series("arv", [None] * n, pl.Float64), pl.Series("arv_method", [UNAVAILABLE] * n, pl.String),
+                    *[pl.Series(c, [False if c == "passes_buy_box" else None] * n,
+                                pl.Boolean if c == "passes_buy_box" else pl.Float64) for c in DEAL_FIGURES]]
         facts = property_facts(records, self.zip_metros)
         fallback = None if self.arv else self.arv_fallback
         day = self._single_day(records)
@@ -225,8 +227,8 @@ class Scorer:
             parts = [estimate_arv(self.arv, group, on, fallback).with_columns(group["_row"])
                      for (on,), group in dated.group_by("scoring_date")]
             arv = pl.concat(parts).sort("_row") if parts else estimate_arv(self.arv, facts, dt.date.today(), fallback)
-        deals = deal_figures(facts.with_columns(arv["arv"]), self.buy_box)
-        return pl.concat([arv.select("arv", "arv_method"), deals], how="horizontal")
+        deals = deal_figures(pl.DataFrame([*facts, arv.get_column("arv")]), self.buy_box)
+        return [arv.get_column("arv"), arv.get_column("arv_method"), *deals]
 
     def score(self, records: pl.DataFrame, reasons: str = "auto") -> pl.DataFrame:
         """Scored leads with reasons: `auto` explains exactly up to `exact_reasons_max_rows` rows."""
@@ -237,9 +239,9 @@ class Scorer:
                                                     else APPROXIMATE)
         value_matrix = next(matrix for model, matrix in zip(self.models, matrices, strict=True)
                             if model is self.value_model)
-        explained = explain(self.value_model, features, method, value_matrix).with_columns(
-            records["scoring_date"].alias("reasons_as_of"))
-        return with_output_order(self, pl.concat([numbers, explained], how="horizontal"))
+        explained = explain(self.value_model, features, method, value_matrix)
+        return with_output_order(self, pl.DataFrame([*numbers, *explained,
+                                                     records.get_column("scoring_date").alias("reasons_as_of")]))
 
 
 @dataclass(frozen=True)
@@ -326,7 +328,10 @@ def output_columns(scorer: Scorer) -> list[str]:
 def with_output_order(scorer: Scorer, scored: pl.DataFrame) -> pl.DataFrame:
     """The output columns first, in their order; anything else (e.g. property_id) after."""
     first = output_columns(scorer)
-    return scored.select(*first, *[c for c in scored.columns if c not in first])
+    if scored.columns[:len(first)] == first:
+        return scored
+    by_name = {s.name: s for s in scored}  # series, not a select: ~0.2 ms less on a one-lead request
+    return pl.DataFrame([*[by_name[c] for c in first], *[s for s in scored if s.name not in first]])
 
 
 # --- files and the MLflow pyfunc ----------------------------------------------------------------

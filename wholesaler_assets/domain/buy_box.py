@@ -508,7 +508,8 @@ def deal_figures(frame: pl.DataFrame, config: BuyBoxConfig = BuyBoxConfig()) -> 
     if missing:
         raise ValueError(f"deal_figures needs columns {list(INPUT_COLUMNS)}; missing {missing}")
     rows = []
-    for arv, condition, sqft, market_value, mortgage in frame.select(INPUT_COLUMNS).iter_rows():
+    for arv, condition, sqft, market_value, mortgage in zip(*(frame.get_column(c).to_list() for c in INPUT_COLUMNS),
+                                                            strict=True):
         inputs = DealInputs(arv, None if condition is None else str(condition), sqft, market_value, mortgage)
         if invalid_reason(inputs) is not None:
             rows.append((None, None, None, False))

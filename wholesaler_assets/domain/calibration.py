@@ -308,8 +308,9 @@ def value_segments(estimated_value: np.ndarray,
     if not np.all(np.isfinite(edge_arr)) or np.any(np.diff(edge_arr) <= 0):
         raise ValueError("edges must be finite and strictly increasing")
     names = np.array(value_segment_labels(tuple(edges)) + [UNKNOWN_SEGMENT], dtype=object)
-    raw = np.asarray(estimated_value, dtype=object).ravel()
-    values = np.array([math.nan if v is None else float(v) for v in raw], dtype=np.float64)
+    values = np.asarray(estimated_value).ravel()
+    if values.dtype != np.float64:  # None among the values, or another number type
+        values = np.array([math.nan if v is None else float(v) for v in values.astype(object)], dtype=np.float64)
     codes = np.searchsorted(edge_arr, values, side="right")
     codes[np.isnan(values)] = len(names) - 1
     return names[codes].astype(str)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -69,16 +70,20 @@ class FeatureSpace:
         is what a one-lead serving request pays for.
         """
         matrix = np.full((frame.height, len(self.features)), np.nan)
-        present = frame.schema
+        present = set(frame.columns)
         for j, f in enumerate(self.features):
             if f not in present:
                 continue
             column = frame.get_column(f)
             if self.kinds[f] == "categorical":
-                codes = {c: float(i) for i, c in enumerate(self.categories[f])}
-                column = mapped(column.cast(pl.String), codes, pl.Float64)
+                column = mapped(column.cast(pl.String), self.category_codes[f], pl.Float64)
             matrix[:, j] = column.cast(pl.Float64).to_numpy()
         return matrix
+
+    @cached_property
+    def category_codes(self) -> dict[str, dict[str, float]]:
+        """Each categorical feature's categories -> their code (position among the training categories)."""
+        return {f: {c: float(i) for i, c in enumerate(categories)} for f, categories in self.categories.items()}
 
     def _polars_to_pandas(self, frame: pl.DataFrame) -> pd.DataFrame:
         """The same matrix as the pandas route, built column by column from polars (about 10x faster

@@ -37,7 +37,7 @@ def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -
     """Value segments of rows (all "unknown" when the dataset has no estimated value)."""
     if SEGMENT_SOURCE not in frame.columns:
         return value_segments(np.full(frame.height, np.nan), edges)
-    return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).fill_null(np.nan).to_numpy(), edges)
+    return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).to_numpy(), edges)  # null -> NaN
 
 
 _DISTRESS_ORDER = (("in_foreclosure", "foreclosure"), ("tax_delinquent", "tax_delinquent"),
