@@ -78,7 +78,7 @@ def test_model_estimates_are_labelled_with_their_method(sales):
 
 def test_a_days_known_levels_give_the_as_of_joins_answers(sales):
     """The scorer looks up a day's ZIP figures once (levels_known_on) instead of an as-of join per request."""
-    from wholesaler_assets.domain.features import levels_known_on, with_zip_figures
+    from wholesaler_assets.domain.features import levels_known_on, zip_figure_columns
 
     train, _ = temporal_split(sale_features(sales))
     levels = zip_market_levels(train)
@@ -93,5 +93,6 @@ def test_a_days_known_levels_give_the_as_of_joins_answers(sales):
         as_of = records.join_asof(levels.drop_nulls("zip_price_trend").sort("known_from"), left_on="scoring_date",
                                   right_on="known_from", by="zip_code", check_sortedness=False)
         known = levels_known_on(levels, day, "zip_price_trend")
-        assert with_zip_figures(records, known)["zip_price_trend"].equals(as_of["zip_price_trend"])
+        trend = zip_figure_columns(records["zip_code"], {"zip_price_trend": known["zip_price_trend"]})[0]
+        assert trend.equals(as_of["zip_price_trend"])
     assert joined["arv"].is_null().sum() == 40  # the houses without sqft; every other one priced

@@ -111,10 +111,9 @@ def levels_known_on(levels: pl.DataFrame, day: dt.date, non_null: str | None = N
             if name not in ("zip_code", "known_from")}
 
 
-def with_zip_figures(frame: pl.DataFrame, figures: ZipFigures) -> pl.DataFrame:
-    """`frame` with each of a day's ZIP figures looked up by its `zip_code` (null for an unknown ZIP)."""
-    zips = frame.get_column("zip_code")
-    return frame.with_columns(mapped(zips, values, pl.Float64, name) for name, values in figures.items())
+def zip_figure_columns(zip_codes: pl.Series, figures: ZipFigures) -> list[pl.Series]:
+    """Each of a day's ZIP figures looked up for `zip_codes` (null for an unknown ZIP), one series each."""
+    return [mapped(zip_codes, values, pl.Float64, name) for name, values in figures.items()]
 
 
 def zip_price_trends(sales: pl.DataFrame) -> pl.DataFrame:

@@ -24,7 +24,7 @@ import pandas as pd
 import polars as pl
 
 from wholesaler_assets.domain.contracts import CHANNELS, CONDITIONS, OWNER_TYPES, PROPERTY_TYPES
-from wholesaler_assets.domain.features import ZipFigures, with_zip_figures
+from wholesaler_assets.domain.features import ZipFigures, zip_figure_columns
 from wholesaler_assets.domain.lookups import mapped
 
 
@@ -237,8 +237,10 @@ def validate_records(rows: pd.DataFrame | Sequence[dict[str, Any]], today: dt.da
     position = {name: i for i, name in enumerate(frame.columns)}
     dtypes = list(frame.dtypes)
     cells = frame.to_numpy(dtype=object)  # one conversion; a column at a time costs ~50 us a field
-    columns: dict[str, Any] = {}
+    columns: dict[str, Any] = _valid_numbers(fields, cells, dtypes, position)
     for field in fields:
+        if field.name in columns:
+            continue
         if field.name not in position:
             if field.required:
                 problems.append(f"field '{field.name}' is required but missing")
@@ -260,6 +262,36 @@ def validate_records(rows: pd.DataFrame | Sequence[dict[str, Any]], today: dt.da
     if problems:
         raise InvalidRecords(problems)
     return pl.DataFrame([_as_series(f, columns[f.name]) for f in fields])
+
+
+def _valid_numbers(fields: tuple[RecordField, ...], cells: np.ndarray, dtypes: list[Any], position: dict[str, int]
+                   ) -> dict[str, np.ndarray]:
+    """The number fields as float64 columns (NaN for missing) when they are all sent as numbers and
+    every value passes every check; otherwise nothing, and the field-by-field path names the problems.
+
+    Checked as one block: field by field it costs ~50 us a field, a third of a one-lead request's validation.
+    """
+    numeric = [f for f in fields if f.kind in ("number", "integer") and f.name in position]
+    kinds_ok = all(pd.api.types.is_numeric_dtype(dtypes[position[f.name]])
+                   and not pd.api.types.is_bool_dtype(dtypes[position[f.name]]) for f in numeric)
+    if not numeric or not kinds_ok:
+        return {}
+    try:
+        block = cells[:, [position[f.name] for f in numeric]].astype(np.float64)
+    except (TypeError, ValueError):  # e.g. pandas' NA in a nullable integer column
+        return {}
+    low = np.array([f.min_value if f.min_value is not None else -np.inf for f in numeric])
+    high = np.array([f.max_value if f.max_value is not None else np.inf for f in numeric])
+    positive = np.array([f.strictly_positive for f in numeric])
+    integer = np.array([f.kind == "integer" for f in numeric])
+    required = np.array([f.required for f in numeric])
+    missing = np.isnan(block)
+    with np.errstate(invalid="ignore"):
+        bad = (np.isinf(block) | (block < low) | (block > high) | (positive & (block <= 0))
+               | (integer & ~missing & (block != np.round(block))) | (required & missing))
+    if bad.any():
+        return {}
+    return {f.name: block[:, k].copy() for k, f in enumerate(numeric)}
 
 
 def _as_series(field: RecordField, values: Any) -> pl.Series:
@@ -324,7 +356,9 @@ def record_features(records: pl.DataFrame, levels: pl.DataFrame, zip_metros: dic
     """
     day = pl.col("scoring_date")
     if trends_on_day is not None:
-        with_trend = with_zip_figures(records, {"zip_price_trend": trends_on_day["zip_price_trend"]})
+        with_trend = records
+        trend: pl.Series | str = zip_figure_columns(records.get_column("zip_code"),
+                                                    {"zip_price_trend": trends_on_day["zip_price_trend"]})[0]
     else:
         trends = levels.select("zip_code", "known_from", "zip_price_trend").drop_nulls("zip_price_trend")
         with_trend = (
@@ -333,6 +367,7 @@ def record_features(records: pl.DataFrame, levels: pl.DataFrame, zip_metros: dic
                        strategy="backward", check_sortedness=False)
             .sort("_row")
         )
+        trend = "zip_price_trend"
     value = pl.col("market_value")
     active_types = (pl.col("tax_delinquent").cast(pl.Int64) + pl.col("in_foreclosure").cast(pl.Int64)
                     + (pl.col("open_code_violations") > 0).cast(pl.Int64) + pl.col("in_probate").cast(pl.Int64)
@@ -357,7 +392,7 @@ def record_features(records: pl.DataFrame, levels: pl.DataFrame, zip_metros: dic
         "channel", "campaign_step", "prior_contacts",
         *[pl.col(f"prior_{c}").fill_null(0) for c in CHANNELS],
         (day - pl.col("last_contact_date")).dt.total_days().cast(pl.Float64).alias("days_since_previous_contact"),
-        "zip_price_trend",
+        trend,
     )
 
 

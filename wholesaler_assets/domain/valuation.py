@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import xgboost as xgb
 
-from wholesaler_assets.domain.features import ZipFigures, with_zip_figures, zip_market_levels
+from wholesaler_assets.domain.features import ZipFigures, zip_figure_columns, zip_market_levels
 from wholesaler_assets.domain.lookups import mapped
 from wholesaler_assets.domain.model_frame import FeatureSpace
 
@@ -149,12 +149,11 @@ def estimate_arv(model: ArvModel | None, properties: pl.DataFrame, as_of: dt.dat
         has_sqft = sqft > 0  # NaN (missing) compares false
     model_price = np.full(properties.height, np.nan)
     if model is not None:
-        frame = properties.with_columns(
-            condition_at_sale=pl.lit(RENOVATED),
-            building_age=(pl.lit(as_of.year) - pl.col("year_built")).cast(pl.Float64),
-        )
-        frame = (_with_market(frame, model.levels, pl.lit(as_of)) if market_on_day is None else
-                 with_zip_figures(frame, market_on_day))
+        sold_renovated = (pl.lit(RENOVATED).alias("condition_at_sale"),
+                          (pl.lit(as_of.year) - pl.col("year_built")).cast(pl.Float64).alias("building_age"))
+        frame = (_with_market(properties.with_columns(sold_renovated), model.levels, pl.lit(as_of))
+                 if market_on_day is None else properties.with_columns(
+                     *sold_renovated, *zip_figure_columns(properties.get_column("zip_code"), market_on_day)))
         model_price = np.where(frame.get_column("zip_code").is_not_null().to_numpy(),
                                predict_sale_price(model, frame), np.nan)
     # Numpy on the few columns involved: a polars pass over the frame costs ~0.5 ms a request.
