@@ -14,6 +14,7 @@ its row and field. `validate_records` returns all of them at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,11 +128,16 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
     if kind == "text":
         if pd.api.types.is_integer_dtype(dtype) and field.name in ("lead_id", "property_id"):
             objects = np.array([None if v is None else str(v) for v in objects], dtype=object)  # numeric ids
-        ok = np.fromiter((isinstance(v, str) for v in objects), bool, len(objects)) | ~given
+        if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):  # holds only text
+            ok = np.ones(len(objects), dtype=bool)
+        else:
+            ok = np.fromiter((isinstance(v, str) for v in objects), bool, len(objects)) | ~given
         text = [v.strip() or None if isinstance(v, str) else None for v in objects]
         present = np.fromiter((v is not None for v in text), bool, len(text))
         return _Column(text, present), _bad(field, ~ok, objects, "must be text")
     if kind == "boolean":
+        if pd.api.types.is_bool_dtype(dtype) and given.all():  # a boolean column without nulls: nothing to check
+            return _Column(objects.astype(bool).tolist(), given), []
         ok = np.fromiter((isinstance(v, (bool, np.bool_)) for v in objects), bool, len(objects)) | ~given
         present = given & ok
         return (_Column([bool(v) if p else None for v, p in zip(objects, present, strict=True)], present),
@@ -155,24 +161,30 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
             problems += _bad(field, ~whole, objects, "must be a whole number")
         return _Column(numbers, ~np.isnan(numbers)), problems
     if kind == "date":
-        dates = [_as_date(v) if p else None for v, p in zip(objects, given, strict=True)]
-        present = np.fromiter((d is not None for d in dates), bool, len(dates))
+        dates = np.array([_as_date(v) if p else None for v, p in zip(objects, given, strict=True)],
+                         dtype="datetime64[D]")  # from numpy day scalars: ~50x faster than from date objects
+        present = ~np.isnat(dates)
         return _Column(dates, present), _bad(field, given & ~present, objects, "must be a date YYYY-MM-DD")
     raise AssertionError(kind)
 
 
-def _as_date(value: Any) -> dt.date | None:
-    """A date from ISO text (YYYY-MM-DD, anything after the tenth character ignored) or a date object."""
+def _as_date(value: Any) -> np.datetime64 | None:
+    """A day from ISO text (YYYY-MM-DD, anything after the tenth character ignored) or a date object."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _DATE_TEXT.fullmatch(value[:10]):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
+        return np.datetime64(value, "D")
+    return _day_from_text(value[:10]) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=65_536)  # a request's dates repeat (its scoring date, event and contact days)
+def _day_from_text(text: str) -> np.datetime64 | None:
+    if not _DATE_TEXT.fullmatch(text):
+        return None
+    try:
+        return np.datetime64(dt.date.fromisoformat(text), "D")
+    except ValueError:
+        return None
 
 
 def _bad(field: RecordField, mask: np.ndarray, values: np.ndarray, problem: str) -> list[str]:
@@ -257,7 +269,9 @@ def validate_records(rows: pd.DataFrame | Sequence[dict[str, Any]], today: dt.da
             columns[field.name] = column.values
     if problems:
         raise InvalidRecords(problems)
-    columns["scoring_date"] = [today if d is None else d for d in columns["scoring_date"]]
+    scoring_days = np.array(columns["scoring_date"], dtype="datetime64[D]")
+    scoring_days[np.isnat(scoring_days)] = np.datetime64(today, "D")
+    columns["scoring_date"] = scoring_days
     problems = _cross_field_problems(columns, today, by_name)
     if problems:
         raise InvalidRecords(problems)
@@ -297,6 +311,8 @@ def _valid_numbers(fields: tuple[RecordField, ...], cells: np.ndarray, dtypes: l
 def _as_series(field: RecordField, values: Any) -> pl.Series:
     """One validated column as its polars type (series one by one: a frame built from a dict of
     columns costs ~1 ms more on a one-lead request)."""
+    if field.kind == "date":
+        return pl.Series(field.name, np.asarray(values, dtype="datetime64[D]")).cast(pl.Date)  # NaT -> null
     if isinstance(values, np.ndarray):  # numbers, NaN for missing
         series = pl.Series(field.name, values, nan_to_null=True)
         return series.cast(pl.Int64) if field.kind == "integer" else series
