@@ -142,6 +142,17 @@ def test_isotonic_calibrator_is_plain_sklearn_and_clips():
     assert out[0] == out[1] and out[2] == out[3]
 
 
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibrated_probabilities_are_scikit_learns(overconfident, method):
+    """predict evaluates the fitted curves with numpy; they give what scikit-learn's predict gives."""
+    raw, y, _ = overconfident
+    model = cal._fit_one(method, raw[:20_000], y[:20_000])
+    probe = np.concatenate([raw[50_000:51_000], [0.0, 1e-9, 0.5, 1.0 - 1e-9, 1.0]])
+    expected = (model.predict(probe) if method == "isotonic"
+                else model.predict_proba(cal._platt_feature(probe))[:, 1])
+    np.testing.assert_allclose(cal._predict_one(method, model, probe), np.clip(expected, 0, 1), rtol=0, atol=1e-12)
+
+
 def test_pickle_round_trip_and_determinism(overconfident):
     raw, y, seg = overconfident
     rows = slice(0, 20_000)

@@ -66,6 +66,33 @@ def test_each_bad_value_is_named(changes, expected):
     assert any(expected in p for p in problems_of(good_record(**changes))), problems_of(good_record(**changes))
 
 
+def test_every_way_of_sending_a_valid_request_gives_the_same_records():
+    """Numbers checked as one block, per field (a nullable pandas integer column), dates as text,
+    date objects or timestamps, and the field-by-field path of a request with one bad row: the
+    good rows come out the same."""
+    import pandas as pd
+
+    records = [good_record(), good_record(lead_id="L0000002", beds=None, auction_date=None)]
+    expected = validate_records(records, TODAY)
+    frame = pd.DataFrame(records)
+    frame["beds"] = frame["beds"].astype("Int64")  # pandas' NA: not a float block
+    assert validate_records(frame, TODAY).equals(expected)
+    frame["auction_date"] = [dt.date(2025, 7, 20), None]
+    frame["latest_event_date"] = pd.to_datetime(["2025-05-01 09:30", "2025-05-01 00:00"])
+    assert validate_records(frame, TODAY).equals(expected)
+    assert expected["beds"].to_list() == [3, None] and expected["beds"].dtype == pl.Int64
+    assert expected["auction_date"].to_list() == [dt.date(2025, 7, 20), None]
+    assert expected["scoring_date"].dtype == pl.Date
+    with pytest.raises(InvalidRecords, match="row 2: field 'sqft' must be greater than 0"):
+        validate_records([*records, good_record(lead_id="L0000003", sqft=-1.0)], TODAY)
+
+
+def test_a_text_number_is_never_read_as_a_number():
+    assert problems_of(good_record(sqft="1500")) == ["row 0: field 'sqft' must be a number, got text '1500'"]
+    without_date = {k: v for k, v in good_record().items() if k != "scoring_date"}
+    assert validate_records([without_date], TODAY)["scoring_date"].to_list() == [TODAY]
+
+
 def test_a_missing_required_field_and_every_problem_of_every_row_are_reported():
     record = good_record()
     del record["zip_code"]
