@@ -214,9 +214,9 @@ class Scorer:
         """ARV and its method, then the buy-box figures (lead files without property facts get neither)."""
         if self.spec_features is not None:
             n = records.height
+            figures = [pl.Series(c, [None] * n, pl.Float64) for c in DEAL_FIGURES if c != "passes_buy_box"]
             return [pl.Series("arv", [None] * n, pl.Float64), pl.Series("arv_method", [UNAVAILABLE] * n, pl.String),
-                    *[pl.Series(c, [False if c == "passes_buy_box" else None] * n,
-                                pl.Boolean if c == "passes_buy_box" else pl.Float64) for c in DEAL_FIGURES]]
+                    *figures, pl.Series("passes_buy_box", [False] * n, pl.Boolean)]
         facts = property_facts(records, self.zip_metros)
         fallback = None if self.arv else self.arv_fallback
         day = self._single_day(records)
