@@ -40,11 +40,8 @@ import polars as pl
 import requests
 from bench_scoring import market_and_scorer, replicate  # benchmarks/bench_scoring.py, beside this script
 from mlflow import MlflowClient
-from mlflow.models import ModelSignature, infer_signature
-from mlflow.types.schema import ParamSchema, ParamSpec
 
-import wholesaler_assets
-from wholesaler_assets.scorer import LeadScorer, save_scorer, to_response
+from wholesaler_assets.registry import log_lead_scorer
 
 NAME = "lead_scorer"
 JSON = {"Content-Type": "application/json"}
@@ -57,20 +54,14 @@ def as_payload(records: pl.DataFrame) -> list[dict]:
 
 
 def register(scorer, records: pl.DataFrame, tracking_uri: str, folder: Path) -> str:
-    """Log the scorer as the LeadScorer pyfunc (as `registered_scorer` does: output signature and the
-    `reasons` param, no input schema), register it and make it champion; returns its version."""
+    """Log the scorer as `registered_scorer` does (`registry.log_lead_scorer`), register it and make
+    it champion; returns its version."""
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment("bench-serving")
     example = records.head(3).with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
     with mlflow.start_run():
         scorer.model_version = f"{NAME} v1"
-        output = to_response(scorer.score(records.head(3)))
-        info = mlflow.pyfunc.log_model(
-            name=NAME, python_model=LeadScorer(), artifacts=save_scorer(scorer, folder / "artifacts"),
-            code_paths=[str(Path(wholesaler_assets.__file__).parent)],
-            signature=ModelSignature(outputs=infer_signature(example, pd.DataFrame(output)).outputs,
-                                     params=ParamSchema([ParamSpec("reasons", "string", "auto")])),
-            model_config={"model_version": scorer.model_version, "model_run_id": ""})
+        info, _ = log_lead_scorer(scorer, example, folder / "artifacts")
     version = mlflow.register_model(info.model_uri, NAME).version
     MlflowClient().set_registered_model_alias(NAME, "champion", version)
     return str(version)

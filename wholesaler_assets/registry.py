@@ -1,6 +1,7 @@
-"""The MLflow model registry: register the scorer, promote challenger to champion, roll back.
+"""The MLflow model registry: log the scorer, promote challenger to champion, roll back.
 
-A new version gets the alias `challenger`. It becomes `champion` only when every gate passed and
+`log_lead_scorer` logs a `Scorer` as the `LeadScorer` pyfunc (the `registered_scorer` asset and
+the serving benchmark log it the same way). A new version gets the alias `challenger`. It becomes `champion` only when every gate passed and
 it is not worse than the current champion on the same holdout; the version it replaces is noted
 on it (tag `replaced_champion`), so `wholesaler rollback` can put the previous champion back.
 Older versions stay registered.
@@ -8,13 +9,52 @@ Older versions stay registered.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
+import mlflow
+import pandas as pd
+import polars as pl
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.models.model import ModelInfo
+from mlflow.types.schema import ParamSchema, ParamSpec
+
+from wholesaler_assets.scorer import LeadScorer, Scorer, save_scorer, to_response
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 REPLACED_TAG = "replaced_champion"
+
+
+def log_lead_scorer(scorer: Scorer, example: pd.DataFrame, folder: Path) -> tuple[ModelInfo, pl.DataFrame]:
+    """Log `scorer` into the active MLflow run as the `LeadScorer` pyfunc named `lead_scorer`;
+    returns the model info and the scored leads of `example` (lead records as a user sends them).
+
+    The signature has the outputs and the `reasons` param but no input schema: MLflow's input
+    enforcement drops unknown fields silently and lets nulls through, where the scorer's own
+    validation names each bad field (HTTP 400). The package's code travels with the model
+    (`code_paths`) and the requirements are pinned, so `mlflow models serve --env-manager local`
+    needs nothing else. `folder` receives the scorer's files before MLflow copies them.
+    """
+    days = [pd.Timestamp(d).date() for d in example["scoring_date"].dropna()] if "scoring_date" in example else []
+    scored = scorer.score(scorer.validate(example, max(days, default=dt.date.today())))
+    outputs = infer_signature(example, pd.DataFrame(to_response(scored))).outputs
+    info = mlflow.pyfunc.log_model(
+        name="lead_scorer", python_model=LeadScorer(), artifacts=save_scorer(scorer, folder),
+        code_paths=[str(Path(__file__).parent)], input_example=example,
+        signature=ModelSignature(outputs=outputs, params=ParamSchema([ParamSpec("reasons", "string", "auto")])),
+        model_config={"model_version": scorer.model_version, "model_run_id": scorer.model_run_id},
+        pip_requirements=_requirements(),
+    )
+    return info, scored
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("mlflow", "xgboost-cpu", "scikit-learn", "pandas", "polars", "numpy")]
 
 
 @dataclass(frozen=True)

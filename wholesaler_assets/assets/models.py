@@ -1,6 +1,5 @@
 """Model assets: baseline and XGBoost per target, calibration, gated evaluation and the registered scorer."""
 
-import datetime as dt
 import json
 import pickle
 import tempfile
@@ -12,8 +11,6 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from mlflow import MlflowClient
-from mlflow.models import ModelSignature, infer_signature
-from mlflow.types.schema import ParamSchema, ParamSpec
 
 from wholesaler_assets.assets.common import OWNERS, preview
 from wholesaler_assets.assets.training import TARGET_PARTITIONS, feature_contract_of, load_catalog
@@ -26,13 +23,13 @@ from wholesaler_assets.domain.selection import FINAL_FOLD
 from wholesaler_assets.domain.splits import HOLDOUT, TRAIN
 from wholesaler_assets.domain.targets import TARGET_NAMES
 from wholesaler_assets.domain.training import LABEL, TrainedCandidate, train_baseline, train_xgboost
-from wholesaler_assets.registry import CHAMPION, alias_version, decide_promotion
+from wholesaler_assets.registry import CHAMPION, alias_version, decide_promotion, log_lead_scorer
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 from wholesaler_assets.domain.features import zip_market_levels
 from wholesaler_assets.domain.lead_records import records_as_of
 from wholesaler_assets.domain.scoring import TierConfig
 from wholesaler_assets.domain.valuation import renovated_medians
-from wholesaler_assets.scorer import LeadScorer, Scorer, TargetModel, save_scorer, score_frame, to_response
+from wholesaler_assets.scorer import Scorer, TargetModel, score_frame
 from wholesaler_assets.warehouse import WarehouseBackend
 
 GROUP = "models"
@@ -312,16 +309,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_name="register-lead-scorer") as run:
         version = str(_next_version(client, name))
         scorer.model_version, scorer.model_run_id = f"{name} v{version}", run.info.run_id
-        scored_example = scorer.score(_typed_example(scorer, example))
-        example_output = to_response(scored_example)
-        info = mlflow.pyfunc.log_model(
-            name="lead_scorer", python_model=LeadScorer(), artifacts=save_scorer(scorer, Path(tmp)),
-            code_paths=[str(Path(__file__).parents[1])], input_example=example,
-            signature=ModelSignature(outputs=infer_signature(example, pd.DataFrame(example_output)).outputs,
-                                     params=ParamSchema([ParamSpec("reasons", "string", "auto")])),
-            model_config={"model_version": scorer.model_version, "model_run_id": run.info.run_id},
-            pip_requirements=_requirements(),
-        )
+        info, scored_example = log_lead_scorer(scorer, example, Path(tmp))
         mlflow.log_params({f"{t}_model": e["winner"] for t, e in evaluations.items()})
         mlflow.log_params({f"{t}_training_run": e["run_id"] for t, e in evaluations.items()})
         mlflow.log_params({"arv": "model" if scorer.arv else "fallback medians", **config.tiers().as_dict()})
@@ -384,11 +372,6 @@ def _input_example(scorer: Scorer, wh: WarehouseBackend, holdout: pl.DataFrame) 
     return rows.with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
 
 
-def _typed_example(scorer: Scorer, example: pd.DataFrame) -> pl.DataFrame:
-    days = [pd.Timestamp(d).date() for d in example["scoring_date"].dropna()] if "scoring_date" in example else []
-    return scorer.validate(example, max(days, default=dt.date.today()))
-
-
 def _champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
     """The current champion's PR-AUC on today's holdout rows, for the targets it serves."""
     champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
@@ -396,8 +379,3 @@ def _champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame])
     return {target: pr_auc(holdout[LABEL].to_numpy(), models[target].probabilities(holdout))
             for target, holdout in holdouts.items() if target in models}
 
-
-def _requirements() -> list[str]:
-    from importlib.metadata import version
-
-    return [f"{p}=={version(p)}" for p in ("mlflow", "xgboost-cpu", "scikit-learn", "pandas", "polars", "numpy")]
