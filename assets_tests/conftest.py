@@ -89,14 +89,9 @@ def embedded_resources(data_root):
     return build(str(data_root), mlruns=str(data_root.parent / "mlruns"))  # never the project's own store
 
 
-@pytest.fixture(scope="session")
-def write_snapshots():
-    """A function writing property snapshots straight from the domain function (the snapshot
-    assets have their own tests), every `every_days` from `start` to `end`."""
-    return _write_snapshots
-
-
 def _write_snapshots(resources, start, end, every_days: int) -> None:
+    """Property snapshots straight from the domain function (the snapshot assets have their own
+    tests), every `every_days` from `start` to `end`."""
     import datetime as dt
 
     from wholesaler_assets.domain.snapshots import build_property_snapshot
@@ -108,6 +103,31 @@ def _write_snapshots(resources, start, end, every_days: int) -> None:
         warehouse.replace_partition("property_snapshots", build_property_snapshot(properties, events, day),
                                     "snapshot_date", day)
         day += dt.timedelta(days=every_days)
+
+
+@pytest.fixture(scope="session")
+def ingest_market():
+    """A function: write `market`'s landing files under `root`, ingest them (raw sources, lead
+    tables, comparable sales), write snapshots every `every_days`, and return the embedded
+    resources on `root` with the MLflow store in `mlruns`."""
+    return _ingest_market
+
+
+def _ingest_market(root: Path, market, mlruns: Path, every_days: int) -> dict:
+    import dagster as dg
+
+    from wholesaler_assets.assets.ingestion import raw_assets
+    from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
+    from wholesaler_assets.definitions import embedded_resources as build
+    from wholesaler_assets.domain.synthetic_market import write_market
+    from wholesaler_assets.landing import DataLayout
+
+    layout = DataLayout(root)
+    write_market(market, layout.landing, layout.ground_truth)
+    resources = build(str(root), mlruns=str(mlruns))
+    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
+    _write_snapshots(resources, market.start_date, market.end_date, every_days)
+    return resources
 
 
 @dataclass(frozen=True)
@@ -132,12 +152,11 @@ LENIENT_GATES = {"max_cv_pr_auc_cov": 0.6, "max_train_holdout_gap": 0.6, "min_re
 
 
 @pytest.fixture(scope="session")
-def champion_market(tmp_path_factory, write_snapshots) -> ChampionMarket:
+def champion_market(tmp_path_factory, ingest_market) -> ChampionMarket:
     """Built once per session (about a minute): the machinery of scoring and serving, not model quality,
     is what the tests using it check, so the gates are widened for the small market."""
     import dagster as dg
 
-    from wholesaler_assets.assets.ingestion import raw_assets
     from wholesaler_assets.assets.models import (
         baseline_model,
         calibrator,
@@ -145,24 +164,17 @@ def champion_market(tmp_path_factory, write_snapshots) -> ChampionMarket:
         model_evaluation,
         registered_scorer,
     )
-    from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
     from wholesaler_assets.assets.training import contact_features, feature_selection, training_table
     from wholesaler_assets.assets.valuation import arv_model
-    from wholesaler_assets.definitions import embedded_resources as build
-    from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
-    from wholesaler_assets.landing import DataLayout
+    from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig
 
     base = tmp_path_factory.mktemp("champion-market")
     root, mlruns = base / "data", base / "mlruns"
     market = MarketConfig(n_properties=8_000, seed=23, dirt=DirtConfig.clean())
-    layout = DataLayout(root)
-    write_market(market, layout.landing, layout.ground_truth)
-    resources = build(str(root), mlruns=str(mlruns))
-    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
-    write_snapshots(resources, market.start_date, market.end_date, every_days=14)
+    resources = ingest_market(root, market, mlruns, every_days=14)
     for days_back in (7, 0):  # the scoring tests score the cutoff and the week before it
         day = market.end_date - dt.timedelta(days=days_back)
-        write_snapshots(resources, day, day, every_days=1)
+        _write_snapshots(resources, day, day, every_days=1)
     assert dg.materialize([contact_features], resources=resources).success
     gates = {"ops": {n: {"config": LENIENT_GATES} for n in ("conversion_model", "calibrator", "model_evaluation")}}
     for target in CHAMPION_TARGETS:

@@ -14,7 +14,6 @@ import polars as pl
 import pytest
 from mlflow import MlflowClient
 
-from wholesaler_assets.assets.ingestion import raw_assets
 from wholesaler_assets.assets.models import (
     baseline_model,
     calibrator,
@@ -22,11 +21,10 @@ from wholesaler_assets.assets.models import (
     model_evaluation,
     registered_scorer,
 )
-from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
+from wholesaler_assets.assets.snapshots import lead_tables
 from wholesaler_assets.assets.valuation import arv_model
 from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
-from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
-from wholesaler_assets.landing import DataLayout
+from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig
 from wholesaler_assets.registry import CHAMPION, CHALLENGER, REPLACED_TAG, rollback
 from wholesaler_assets.scorer import score_frame
 
@@ -48,16 +46,10 @@ def _config(**overrides) -> dict:
 
 
 @pytest.fixture(scope="module")
-def prepared_market(tmp_path_factory, write_snapshots) -> Path:
+def prepared_market(tmp_path_factory, ingest_market) -> Path:
     """An ingested market with snapshots and the booked-call training data, built once per module."""
-    from wholesaler_assets.definitions import embedded_resources as build
-
     root = tmp_path_factory.mktemp("model-market")
-    layout = DataLayout(root)
-    write_market(MARKET, layout.landing, layout.ground_truth)
-    resources = build(str(root), mlruns=str(root / "mlruns"))
-    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
-    write_snapshots(resources, MARKET.start_date, MARKET.end_date, every_days=14)
+    resources = ingest_market(root, MARKET, root / "mlruns", every_days=14)
     assert dg.materialize([contact_features], resources=resources).success
     assert dg.materialize([training_table, statistical_validation, feature_selection], resources=resources,
                           partition_key=TARGET).success

@@ -16,14 +16,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from wholesaler_assets.assets.ingestion import raw_assets
 from wholesaler_assets.assets.models import baseline_model, calibrator, conversion_model, model_evaluation
-from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables
 from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
 from wholesaler_assets.domain.calibration import expected_calibration_error
 from wholesaler_assets.domain.evaluation import pr_auc
 from wholesaler_assets.domain.modeling import holdout_scores
-from wholesaler_assets.domain.synthetic_market import MarketConfig, write_market
+from wholesaler_assets.domain.synthetic_market import MarketConfig
 from wholesaler_assets.landing import DataLayout
 
 TARGET = "booked_call_7d"
@@ -31,15 +29,10 @@ MARKET = MarketConfig()
 
 
 @pytest.mark.slow
-def test_xgboost_reaches_the_ground_truth_on_the_default_market(tmp_path: Path, write_snapshots) -> None:
-    from wholesaler_assets.definitions import embedded_resources as build
-
+def test_xgboost_reaches_the_ground_truth_on_the_default_market(tmp_path: Path, ingest_market) -> None:
     root = tmp_path / "data"
     layout = DataLayout(root)
-    write_market(MARKET, layout.landing, layout.ground_truth)
-    resources = build(str(root), mlruns=str(tmp_path / "mlruns"))
-    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
-    write_snapshots(resources, MARKET.start_date, MARKET.end_date, every_days=7)
+    resources = ingest_market(root, MARKET, tmp_path / "mlruns", every_days=7)
     assert dg.materialize([contact_features], resources=resources).success
     assert dg.materialize([training_table, statistical_validation, feature_selection, baseline_model,
                            conversion_model, calibrator, model_evaluation], resources=resources,

@@ -28,16 +28,10 @@ def model_stand_in() -> None:
 
 
 @pytest.fixture(scope="module")
-def market_warehouse(tmp_path_factory, write_snapshots) -> Path:
+def market_warehouse(tmp_path_factory, ingest_market) -> Path:
     """One ingested market with weekly snapshots per module; each test works on its own copy."""
-    from wholesaler_assets.definitions import embedded_resources as build
-
     root = tmp_path_factory.mktemp("market")
-    layout = DataLayout(root)
-    write_market(MARKET, layout.landing, layout.ground_truth)
-    resources = build(str(root))
-    assert dg.materialize([*raw_assets, lead_tables, comparable_sales], resources=resources).success
-    write_snapshots(resources, MARKET.start_date, MARKET.end_date, every_days=7)
+    ingest_market(root, MARKET, root / "mlruns", every_days=7)  # never the project's own MLflow store
     return root / "warehouse.duckdb"
 
 
