@@ -57,7 +57,9 @@ def register(scorer, records: pl.DataFrame, tracking_uri: str, folder: Path) -> 
     """Log the scorer as `registered_scorer` does (`registry.log_lead_scorer`), register it and make
     it champion; returns its version."""
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment("bench-serving")
+    # artifacts beside the store, in the temporary folder (the default is ./mlruns of the working directory)
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment("bench-serving",
+                                                                 artifact_location=str(folder / "artifacts-store")))
     example = records.head(3).with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
     with mlflow.start_run():
         scorer.model_version = f"{NAME} v1"
