@@ -1,10 +1,10 @@
 """The MLflow model registry: log the scorer, promote challenger to champion, roll back.
 
 `log_lead_scorer` logs a `Scorer` as the `LeadScorer` pyfunc (the `registered_scorer` asset and
-the serving benchmark log it the same way). A new version gets the alias `challenger`. It becomes `champion` only when every gate passed and
-it is not worse than the current champion on the same holdout; the version it replaces is noted
-on it (tag `replaced_champion`), so `wholesaler rollback` can put the previous champion back.
-Older versions stay registered.
+the serving benchmark log it the same way). A new version gets the alias `challenger`. It becomes
+`champion` only when every gate passed and it is not worse than the current champion on the same
+holdout; the version it replaces is noted on it (tag `replaced_champion`), so `wholesaler
+rollback` can put the previous champion back. Older versions stay registered.
 """
 
 from __future__ import annotations
