@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test install dev validate bench clean
+.PHONY: demo test test-fast lint install dev validate bench clean
 
 $(STAMP): pyproject.toml setup.py
 	@echo "==> creating $(VENV) and installing wholesaler-leads (about 1-2 minutes the first time)"
@@ -21,14 +21,21 @@ install: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/wholesaler demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	@$(BIN)/python -m pytest
+
+# The quick loop: no end-to-end, serving or PostgreSQL tests.
+test-fast: $(STAMP)
+	@$(BIN)/python -m pytest -m "not slow and not serving and not postgres"
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
 
 dev: $(STAMP)
 	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 validate: $(STAMP)
-	@$(BIN)/dagster definitions validate -m wholesaler_assets
+	@$(BIN)/dagster definitions validate -m wholesaler_assets.definitions
 
 bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_ingest.py

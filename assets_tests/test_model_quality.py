@@ -2,42 +2,32 @@
 
 "On the default synthetic market the XGBoost holdout PR-AUC reaches at least 90% of the PR-AUC of
 the generator's ground-truth probability on the same rows; the calibrated model's ECE is at most
-0.05." The PR-AUC is the XGBoost model's own score; the ECE is that of the calibrated model. The market is the default one (MarketConfig(): 50k properties, seed 7, default dirt), run
-through the real assets with weekly snapshots and the default gates, for the booked-call target.
+0.05." The PR-AUC is the XGBoost model's own score; the ECE is that of the calibrated model.
+The market is the default one (MarketConfig(): 50k properties, seed 7, default dirt), run through
+the real assets with weekly snapshots and the default gates, for the booked-call target.
 """
 
 from __future__ import annotations
 
 import json
 import pickle
-from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
-from wholesaler_assets.assets.models import baseline_model, calibrator, conversion_model, model_evaluation
-from wholesaler_assets.assets.training import contact_features, feature_selection, statistical_validation, training_table
-from wholesaler_assets.domain.calibration import expected_calibration_error
-from wholesaler_assets.domain.evaluation import pr_auc
-from wholesaler_assets.domain.modeling import holdout_scores
-from wholesaler_assets.domain.synthetic_market import MarketConfig
-from wholesaler_assets.landing import DataLayout
+from wholesaler_assets.domain.evaluation.metrics import pr_auc
+from wholesaler_assets.domain.evaluation.verdict import holdout_scores
+from wholesaler_assets.domain.training.calibration import expected_calibration_error
+from wholesaler_assets.io.landing import DataLayout
 
 TARGET = "booked_call_7d"
-MARKET = MarketConfig()
 
 
 @pytest.mark.slow
-def test_xgboost_reaches_the_ground_truth_on_the_default_market(tmp_path: Path, ingest_market) -> None:
-    root = tmp_path / "data"
+def test_xgboost_reaches_the_ground_truth_on_the_default_market(default_market) -> None:
+    assert default_market.target == TARGET
+    root, resources = default_market.root, default_market.resources
     layout = DataLayout(root)
-    resources = ingest_market(root, MARKET, tmp_path / "mlruns", every_days=7)
-    assert dg.materialize([contact_features], resources=resources).success
-    assert dg.materialize([training_table, statistical_validation, feature_selection, baseline_model,
-                           conversion_model, calibrator, model_evaluation], resources=resources,
-                          partition_key=TARGET).success  # the default ModelConfig: the issue's gates
-
     folder = root / "models" / TARGET
     evaluation = json.loads((folder / "evaluation.json").read_text())
     holdout = resources["warehouse"].open().read("training_table", "split = ?", ["holdout"])

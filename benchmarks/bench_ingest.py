@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
-from _support import peak_rss_mb  # benchmarks/_support.py, beside this script
+from _support import peak_rss_mb, publish  # benchmarks/_support.py, beside this script
 
-from wholesaler_assets.domain.contracts import SOURCES
-from wholesaler_assets.domain.snapshots import build_property_snapshot
-from wholesaler_assets.domain.synthetic_market import (
-    DirtConfig,
-    MarketConfig,
-    write_market,
-)
-from wholesaler_assets.landing import DataLayout, ingest_source
-from wholesaler_assets.warehouse import DuckDBWarehouse
+from wholesaler_assets.domain.contracts.sources import SOURCES
+from wholesaler_assets.domain.snapshots.properties import build_property_snapshot
+from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
+from wholesaler_assets.io.landing import DataLayout, ingest_source
+from wholesaler_assets.io.synthetic_files import write_market
+from wholesaler_assets.io.warehouse import DuckDBWarehouse
 
 
 def _raw_read(layout: DataLayout) -> tuple[float, int]:
@@ -95,7 +91,7 @@ def main() -> None:
     }
     print(f"ingest + snapshot: {raw_rows / total_s:,.0f} rows/s, {figures['ratio_vs_raw_read']}x the raw read, "
           f"peak RSS {figures['peak_rss_mb']} MB (aim: within 3x, under 4096 MB)")
-    print(json.dumps(figures))
+    publish("bench_ingest", figures)
 
 
 if __name__ == "__main__":

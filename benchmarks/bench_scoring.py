@@ -17,7 +17,6 @@ Baseline in the same run: bare `inplace_predict` of the same model matrices by t
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -25,16 +24,20 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import xgboost as xgb
-from _support import peak_rss_mb  # benchmarks/_support.py, beside this script
+from _support import peak_rss_mb, publish  # benchmarks/_support.py, beside this script
 
-from wholesaler_assets.domain.calibration import fit_calibrator
-from wholesaler_assets.domain.features import zip_market_levels
-from wholesaler_assets.domain.lead_records import record_features, records_as_of
-from wholesaler_assets.domain.leads import comparable_sales_from_source, lead_outcomes_from_source
-from wholesaler_assets.domain.model_frame import FeatureSpace
-from wholesaler_assets.domain.snapshots import build_property_snapshot
-from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, generate_market
-from wholesaler_assets.domain.valuation import (
+from wholesaler_assets.domain.features.feature_space import FeatureSpace
+from wholesaler_assets.domain.features.lead_features import record_features
+from wholesaler_assets.domain.features.warehouse_records import records_as_of
+from wholesaler_assets.domain.features.zip_market import zip_market_levels
+from wholesaler_assets.domain.scoring.batch import score_batch
+from wholesaler_assets.domain.scoring.scorer import Scorer, TargetModel
+from wholesaler_assets.domain.snapshots.lead_tables import comparable_sales_from_source, lead_outcomes_from_source
+from wholesaler_assets.domain.snapshots.properties import build_property_snapshot
+from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
+from wholesaler_assets.domain.synthetic.market import generate_market
+from wholesaler_assets.domain.training.calibration import fit_calibrator
+from wholesaler_assets.domain.valuation.arv import (
     ARV_FEATURES,
     RENOVATED,
     _with_market,
@@ -42,8 +45,7 @@ from wholesaler_assets.domain.valuation import (
     renovated_medians,
     sale_features,
 )
-from wholesaler_assets.scorer import Scorer, TargetModel, score_batch
-from wholesaler_assets.warehouse import DuckDBWarehouse
+from wholesaler_assets.io.warehouse import DuckDBWarehouse
 
 FEATURES = {
     "metro": "categorical", "property_type": "categorical", "condition": "categorical", "owner_type": "categorical",
@@ -115,7 +117,8 @@ def bare_predict_seconds(scorer: Scorer, records: pl.DataFrame, chunk_rows: int)
     return seconds
 
 
-def timed_scoring(scorer: Scorer, records: pl.DataFrame, folder: Path, name: str, **kwargs) -> tuple[float, pl.DataFrame]:
+def timed_scoring(scorer: Scorer, records: pl.DataFrame, folder: Path, name: str,
+                  **kwargs) -> tuple[float, pl.DataFrame]:
     began = time.perf_counter()
     scored, stats = score_batch(scorer, records, **kwargs)
     DuckDBWarehouse(folder / f"{name}.duckdb").replace_table("scored_leads", scored)
@@ -167,7 +170,7 @@ def main() -> None:
     aims = {"ratio_vs_bare_predict >= 0.5": figures["ratio_vs_bare_predict"] >= 0.5,
             "peak_rss_mb < 3072": figures["peak_rss_mb"] < 3072}
     print("aims: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in aims.items()))
-    print(json.dumps(figures))
+    publish("bench_scoring", figures)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ Timed, over one keep-alive HTTP session:
 - 100 requests of 1,000 leads (aim: under 150 ms each, the median is reported);
 - baseline in the same run: the same pyfunc loaded in this process, `predict` on the same leads;
 - a soak of `--soak` mixed requests (about a third bad: missing, mistyped, impossible or unknown
-  fields, empty payloads, malformed JSON): counts per status, zero 5xx, the server still up.
+  fields, empty payloads, malformed JSON, NaN and Infinity literals, non-UTF-8 bytes, wrong types
+  at every level, CSV bodies, wrong content types and methods): counts per status, zero 5xx, the
+  server still up.
 Reasons follow the pyfunc's default (`auto`: exact TreeSHAP up to 100 leads a request).
 The last line is one JSON object of the figures.
 
@@ -41,7 +43,7 @@ import requests
 from bench_scoring import market_and_scorer, replicate  # benchmarks/bench_scoring.py, beside this script
 from mlflow import MlflowClient
 
-from wholesaler_assets.registry import log_lead_scorer
+from wholesaler_assets.io.registry import log_lead_scorer
 
 NAME = "lead_scorer"
 JSON = {"Content-Type": "application/json"}
@@ -109,15 +111,23 @@ def stop_server(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait(5)
 
 
-def bad_requests(good: list[dict]) -> list[tuple[str, bytes]]:
-    """One of each kind of bad request, as (kind, body)."""
-    lead = good[0]
+def bad_requests(good: list[dict]) -> list[tuple[str, bytes, dict, str, int]]:
+    """One of each kind of bad request, as (kind, body, headers, method, expected status).
 
-    def body(records: list[dict]) -> bytes:
-        return json.dumps({"dataframe_records": records}).encode()
+    Left out: the two MLflow answers with a 500 before the model runs (no Content-Type, JSON nested
+    past Python's recursion limit) and the params and fields it drops; the production proxy refuses
+    them (docs/serving.md, assets_tests/test_serving_hostile.py).
+    """
+    lead = good[0]
+    csv_type = {"Content-Type": "text/csv"}
+
+    def body(records: list, **extra) -> bytes:
+        return json.dumps({"dataframe_records": records, **extra}).encode()
 
     missing = {k: v for k, v in lead.items() if k != "sqft"}
-    return [
+    csv_lead = (",".join(lead) + "\n" + ",".join(json.dumps(v) if isinstance(v, bool) else str(v)
+                                                  for v in lead.values())).encode()
+    kinds = [
         ("missing_field", body([missing])),
         ("wrong_type", body([{**lead, "sqft": "big"}])),
         ("negative_sqft", body([{**lead, "sqft": -120.0}])),
@@ -128,6 +138,24 @@ def bad_requests(good: list[dict]) -> list[tuple[str, bytes]]:
         ("empty_payload", body([])),
         ("malformed_json", b'{"dataframe_records": [{"lead_id": "x",'),
         ("no_records_key", b'{"rows": []}'),
+        ("nan_literal", body([{**lead, "sqft": float("nan")}])),
+        ("infinity_literal", body([{**lead, "market_value": float("inf")}])),
+        ("non_utf8_bytes", b'{"dataframe_records": [{"lead_id": "\xff\xfe"}]}'),
+        ("records_not_a_list", json.dumps({"dataframe_records": "lead"}).encode()),
+        ("records_of_lists", json.dumps({"dataframe_records": [[1, 2]]}).encode()),
+        ("split_not_an_object", json.dumps({"dataframe_split": "lead"}).encode()),
+        ("inputs_scalar", json.dumps({"inputs": 5}).encode()),
+        ("params_not_an_object", body([lead], params=[1])),
+        ("reasons_not_text", body([lead], params={"reasons": 5})),
+        ("field_value_nested", body([{**lead, "sqft": [[898]]}])),
+    ]
+    requests_ = [(kind, data, JSON, "POST", 400) for kind, data in kinds]
+    return requests_ + [
+        ("csv_body", csv_lead, csv_type, "POST", 400),
+        ("csv_garbage", b'a,b\n1,2,3,4\n"', csv_type, "POST", 400),
+        ("latin1_charset", body([lead]), {"Content-Type": "application/json; charset=latin-1"}, "POST", 415),
+        ("text_plain", body([lead]), {"Content-Type": "text/plain"}, "POST", 415),
+        ("get_invocations", b"", JSON, "GET", 405),
     ]
 
 
@@ -244,13 +272,13 @@ def soak_test(session: requests.Session, url: str, port: int, payload: list[dict
     errors = 0
     for i in range(n):
         if i % 3 == 0:
-            kind, body = bad[(i // 3) % len(bad)]
+            kind, body, headers, method, expected = bad[(i // 3) % len(bad)]
         else:
             start = rng.randrange(len(payload) - 50)
-            kind, body = "good", json.dumps({"dataframe_records": payload[start:start + rng.randint(1, 50)]}).encode()
-        response = session.post(url, data=body, headers=JSON)
+            kind, headers, method, expected = "good", JSON, "POST", 200
+            body = json.dumps({"dataframe_records": payload[start:start + rng.randint(1, 50)]}).encode()
+        response = session.request(method, url, data=body, headers=headers)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        expected = 200 if kind == "good" else 400
         if response.status_code != expected:
             errors += 1
             if errors <= 5:

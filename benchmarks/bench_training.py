@@ -13,26 +13,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import time
 
 import polars as pl
 import xgboost as xgb
-from _support import market_for_contacts, peak_rss_mb  # benchmarks/_support.py, beside this script
+from _support import market_for_contacts, peak_rss_mb, publish  # benchmarks/_support.py, beside this script
 
-from wholesaler_assets.domain.evaluation import GateThresholds
-from wholesaler_assets.domain.feature_contract import source_feature_contract
-from wholesaler_assets.domain.features import source_contact_features
-from wholesaler_assets.domain.leads import (
+from wholesaler_assets.domain.contracts.targets import TARGETS
+from wholesaler_assets.domain.evaluation.gates import GateThresholds
+from wholesaler_assets.domain.evaluation.verdict import calibrate, holdout_scores, judge
+from wholesaler_assets.domain.features.contact_features import source_contact_features
+from wholesaler_assets.domain.features.contract import source_feature_contract
+from wholesaler_assets.domain.features.feature_space import FeatureSpace
+from wholesaler_assets.domain.snapshots.lead_tables import (
     comparable_sales_from_source,
     lead_outcomes_from_source,
 )
-from wholesaler_assets.domain.model_frame import FeatureSpace
-from wholesaler_assets.domain.modeling import calibrate, holdout_scores, judge
-from wholesaler_assets.domain.selection import FINAL_FOLD, select_per_fold
-from wholesaler_assets.domain.targets import TARGETS
-from wholesaler_assets.domain.training import LABEL, train_baseline, train_xgboost
-from wholesaler_assets.domain.training_table import build_training_table
+from wholesaler_assets.domain.training.search import LABEL, train_baseline, train_xgboost
+from wholesaler_assets.domain.training.selection import FINAL_FOLD, select_per_fold
+from wholesaler_assets.domain.training.table import build_training_table
 
 
 def main() -> None:
@@ -80,7 +79,8 @@ def main() -> None:
             space = FeatureSpace.fit(train, final, kinds)
             matrix = xgb.DMatrix(space.to_pandas(train), label=train[LABEL].to_numpy(), enable_categorical=True)
             t1 = time.perf_counter()
-            xgb.train(chosen.config.params(float(train[LABEL].mean())), matrix, num_boost_round=chosen.config.num_rounds)
+            xgb.train(chosen.config.params(float(train[LABEL].mean())), matrix,
+                      num_boost_round=chosen.config.num_rounds)
             one_fit_s = time.perf_counter() - t1
     seconds = time.perf_counter() - started
     figures = {
@@ -93,7 +93,7 @@ def main() -> None:
     }
     print(f"three targets trained and judged in {seconds:.0f} s (aim: under 600 s), "
           f"{figures['ratio_vs_one_fit']}x one plain fit of {one_fit_s:.1f} s; peak RSS {figures['peak_rss_mb']} MB")
-    print(json.dumps(figures))
+    publish("bench_training", figures)
 
 
 if __name__ == "__main__":

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import time
 
 import polars as pl
-from _support import market_for_contacts, peak_rss_mb  # benchmarks/_support.py, beside this script
+from _support import market_for_contacts, peak_rss_mb, publish  # benchmarks/_support.py, beside this script
 
-from wholesaler_assets.domain.feature_contract import source_feature_contract
-from wholesaler_assets.domain.features import source_contact_features
-from wholesaler_assets.domain.leads import (
+from wholesaler_assets.domain.contracts.targets import TARGETS
+from wholesaler_assets.domain.features.contact_features import source_contact_features
+from wholesaler_assets.domain.features.contract import source_feature_contract
+from wholesaler_assets.domain.snapshots.lead_tables import (
     comparable_sales_from_source,
     lead_outcomes_from_source,
 )
-from wholesaler_assets.domain.targets import TARGETS
-from wholesaler_assets.domain.training_table import build_training_table
+from wholesaler_assets.domain.training.table import build_training_table
 
 
 def main() -> None:
@@ -78,7 +77,7 @@ def main() -> None:
     }
     print(f"three tables in {seconds:.1f} s, {figures['ratio_vs_join_asof']}x the bare join_asof "
           f"(aim: within 2x), peak RSS {figures['peak_rss_mb']} MB")
-    print(json.dumps(figures))
+    publish("bench_training_table", figures)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,22 @@ import hashlib
 
 import dagster as dg
 
-from wholesaler_assets.assets.snapshots import SNAPSHOT_PARTITIONS
-from wholesaler_assets.assets.training import TARGET_PARTITIONS
-from wholesaler_assets.domain.contracts import SOURCES
+from wholesaler_assets.domain.contracts.sources import SOURCES
+from wholesaler_assets.domain.ingestion.arrival import cursor_of, previous_look, ready_files
+from wholesaler_assets.partitions import DAILY_PARTITIONS, TARGET_PARTITIONS
 from wholesaler_assets.resources import DataFolderResource
 
 DOWNSTREAM_OF_RAW = ["lead_contacts", "lead_outcomes", "comparable_sales"]
+
+# The daily jobs are retried when their run process dies (killed, out of memory, machine restart),
+# never when an asset or a gate failed: the same data would fail the same gate again. A run whose
+# worker died with its code server is failed by run monitoring once it exceeds `dagster/max_runtime`
+# (the default run launcher cannot check a worker's health). See docs/operations.md.
+DAILY_RUN_TAGS = {
+    "dagster/max_retries": "2",
+    "dagster/retry_on_asset_or_op_failure": "false",
+    "dagster/max_runtime": "3600",
+}
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -21,7 +31,8 @@ ingest_job = dg.define_asset_job(
 snapshot_job = dg.define_asset_job(
     "snapshot_job",
     selection=dg.AssetSelection.assets("property_snapshots"),
-    partitions_def=SNAPSHOT_PARTITIONS,
+    partitions_def=DAILY_PARTITIONS,
+    tags=DAILY_RUN_TAGS,
     description="Take the point-in-time property snapshot of one date.",
 )
 
@@ -60,7 +71,8 @@ valuation_job = dg.define_asset_job(
 scoring_job = dg.define_asset_job(
     "scoring_job",
     selection=dg.AssetSelection.assets("scored_leads", "lead_scores", "priority_queue"),
-    partitions_def=SNAPSHOT_PARTITIONS,
+    partitions_def=DAILY_PARTITIONS,
+    tags=DAILY_RUN_TAGS,
     description="For one day: score every active lead with the champion, upsert lead_scores, export the queue.",
 )
 
@@ -83,21 +95,35 @@ daily_scoring_schedule = dg.build_schedule_from_partitioned_job(
     job=ingest_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Launches ingestion of the sources whose landing folder holds new files.",
+    description="Launches ingestion of landing files that have finished arriving (two equal looks, or a .done marker).",
 )
 def landing_file_sensor(context: dg.SensorEvaluationContext, data_folder: DataFolderResource):
-    """Ask for an ingestion run when files wait in landing/<source>/."""
+    """Ask for an ingestion run of the files in landing/<source>/ that are stable.
+
+    A file is taken when its `<name>.done` marker exists or when this look and the previous one
+    (kept in the cursor) saw the same size and modification time; a file still being copied waits.
+    The run is told exactly which files (and sizes and times) to take.
+    """
     layout = data_folder.layout()
-    waiting = {source: layout.pending_files(source) for source in SOURCES}
-    waiting = {source: files for source, files in waiting.items() if files}
-    if not waiting:
+    looks = [look for source in SOURCES for look in layout.looks(source)]
+    ready, arriving = ready_files(looks, previous_look(context.cursor))
+    context.update_cursor(cursor_of(looks))
+    if not ready:
+        if arriving:
+            return dg.SkipReason(f"{len(arriving)} file(s) still arriving (size or time changed since the last "
+                                 f"look): {', '.join(a.path_key for a in arriving[:5])}")
         return dg.SkipReason(f"no files waiting under {layout.landing}")
-    # The run key names the exact files (and their sizes and times), so the same files never
-    # launch two runs, while a file dropped again later does.
-    signature = "|".join(f"{p.parent.name}/{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-                         for files in waiting.values() for p in files)
+    by_source: dict[str, list] = {}
+    for look in ready:
+        by_source.setdefault(look.source, []).append(look)
+    # The run key names the exact files, sizes and times: the same files never launch two runs,
+    # while a file dropped again later does.
+    signature = "|".join(f"{look.path_key}:{look.size}:{look.mtime_ns}" for look in ready)
     run_key = hashlib.sha256(signature.encode()).hexdigest()[:16]
-    selection = [dg.AssetKey(f"raw_{s}") for s in waiting] + [dg.AssetKey(k) for k in DOWNSTREAM_OF_RAW]
-    context.log.info(f"files waiting: { {s: len(f) for s, f in waiting.items()} }")
-    return dg.RunRequest(run_key=run_key, asset_selection=selection,
-                         tags={"wholesaler/sources": ",".join(sorted(waiting))})
+    selection = [dg.AssetKey(f"raw_{s}") for s in by_source] + [dg.AssetKey(k) for k in DOWNSTREAM_OF_RAW]
+    run_config = {"ops": {f"raw_{s}": {"config": {"files": [
+        {"name": look.name, "size": look.size, "mtime_ns": look.mtime_ns} for look in files]}}
+        for s, files in by_source.items()}}
+    context.log.info(f"files ready: { {s: len(f) for s, f in by_source.items()} }; still arriving: {len(arriving)}")
+    return dg.RunRequest(run_key=run_key, asset_selection=selection, run_config=run_config,
+                         tags={"wholesaler/sources": ",".join(sorted(by_source))})

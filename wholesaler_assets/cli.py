@@ -10,9 +10,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from wholesaler_assets.domain.contracts import CONTRACTS, contract_markdown
-from wholesaler_assets.domain.synthetic_market import DirtConfig, MarketConfig, write_market
-from wholesaler_assets.domain.targets import TARGET_NAMES
+from wholesaler_assets.domain.contracts.sources import CONTRACTS, contract_markdown
+from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
+from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
+from wholesaler_assets.io.synthetic_files import write_market
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the demo prints its own summary
 
@@ -38,12 +39,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("contracts", help="print the data contract of every source as markdown")
     commands.add_parser("serving-schema", help="print the lead record the serving endpoint takes as markdown")
+    commands.add_parser("serving-example", help="print the README's example request: a lead of the demo market")
 
     back = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
     back.add_argument("--tracking-uri", default="sqlite:///mlruns/mlflow.db")
     back.add_argument("--model", default="lead_scorer", help="registered model name")
 
+    approve = commands.add_parser("approve-recommendation", help="record a person's decision on a campaign "
+                                  "recommendation (nothing changes a campaign by itself)")
+    approve.add_argument("recommendation_id", help="an id from the campaign_recommendations report")
+    approve.add_argument("--by", required=True, help="who decides")
+    approve.add_argument("--decision", required=True, choices=["approved", "rejected"])
+    approve.add_argument("--note", default=None)
+    approve.add_argument("--warehouse", default="data/warehouse.duckdb", help="the DuckDB warehouse file")
+
     args = parser.parse_args(argv)
+    if args.command == "approve-recommendation":
+        return _approve_recommendation(args)
     if args.command == "generate":
         return _generate(args)
     if args.command == "demo":
@@ -51,11 +63,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "rollback":
         return _rollback(args)
     if args.command == "serving-schema":
-        from wholesaler_assets.domain.lead_records import schema_markdown
+        from wholesaler_assets.domain.features.record_schema import schema_markdown
 
         print(schema_markdown())
         return 0
+    if args.command == "serving-example":
+        from wholesaler_assets.serving.example import example_curl
+
+        print(example_curl(MarketConfig()))
+        return 0
     print("\n\n".join(contract_markdown(c) for c in CONTRACTS.values()))
+    return 0
+
+
+DEMO_NOT_SCORED = 3  # exit code: the pipeline ran, but no scorer was promoted, so nothing was scored
+
+
+def _approve_recommendation(args: argparse.Namespace) -> int:
+    from wholesaler_assets.io.experiments import APPROVALS_TABLE, UnknownRecommendation, record_decision
+    from wholesaler_assets.io.warehouse import DuckDBWarehouse
+
+    if not Path(args.warehouse).exists():
+        print(f"no warehouse at {args.warehouse}", file=sys.stderr)
+        return 1
+    try:
+        row = record_decision(DuckDBWarehouse(args.warehouse), args.recommendation_id, args.by, args.decision,
+                              args.note)
+    except (UnknownRecommendation, ValueError) as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return 1
+    print(f"{args.recommendation_id}: {args.decision} by {row['decided_by'][0]} at "
+          f"{row['decided_at'][0]:%Y-%m-%d %H:%M} UTC (kept in {APPROVALS_TABLE})")
     return 0
 
 
@@ -75,7 +113,7 @@ def _demo(args: argparse.Namespace) -> int:
     import dagster as dg  # the CLI's other commands should not pay for importing Dagster
 
     from wholesaler_assets.definitions import build_definitions, embedded_resources
-    from wholesaler_assets.landing import DataLayout, ensure_synthetic_market
+    from wholesaler_assets.io.landing import DataLayout, ensure_synthetic_market
 
     started = time.perf_counter()
     layout = DataLayout(Path(args.data_root))
@@ -168,13 +206,16 @@ def _demo(args: argparse.Namespace) -> int:
     report = _write_demo_report(defs, layout)
     print(report)
     print(_next_steps(layout, time.perf_counter() - started))
+    if not scored:  # the report and the runs are there to read, but the demo did not do its job
+        print(f"demo incomplete: nothing was scored ({_failure_reason(scoring)})", file=sys.stderr)
+        return DEMO_NOT_SCORED
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
     import mlflow
 
-    from wholesaler_assets.registry import rollback
+    from wholesaler_assets.io.registry import rollback
 
     mlflow.set_tracking_uri(args.tracking_uri)
     try:
@@ -205,7 +246,7 @@ def _failure_reason(result) -> str:
     return line.removeprefix("dagster._core.definitions.events.Failure: ")
 
 
-def _report_run(result) -> None:  # noqa: ANN001 - dagster's ExecuteInProcessResult
+def _report_run(result) -> None:
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             verdict = "warning" if evaluation.severity.value == "WARN" else "FAILED"
@@ -215,7 +256,7 @@ def _report_run(result) -> None:  # noqa: ANN001 - dagster's ExecuteInProcessRes
     print(f"      run {result.run_id[:8]} {status}")
 
 
-def _write_demo_report(defs, layout) -> str:  # noqa: ANN001
+def _write_demo_report(defs, layout) -> str:
     warehouse = defs.resources["warehouse"].open()
     manifest = warehouse.read("ingest_manifest")
     lines = ["# Demo data report", "", "| table | rows |", "|---|---|"]
@@ -250,7 +291,7 @@ def _write_demo_report(defs, layout) -> str:  # noqa: ANN001
     return text
 
 
-def _next_steps(layout, seconds: float) -> str:  # noqa: ANN001
+def _next_steps(layout, seconds: float) -> str:
     return f"""
 Demo finished in {seconds:.0f} s. Open next:
   Dagster UI     make dev   ->  http://127.0.0.1:3000  (assets, checks and the runs above)

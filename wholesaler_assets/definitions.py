@@ -11,14 +11,10 @@ from typing import Any
 
 import dagster as dg
 
+from wholesaler_assets.assets.experiments import EXPERIMENT_ASSETS
 from wholesaler_assets.assets.ingestion import raw_assets
-from wholesaler_assets.assets.models import (
-    baseline_model,
-    calibrator,
-    conversion_model,
-    model_evaluation,
-    registered_scorer,
-)
+from wholesaler_assets.assets.models import baseline_model, calibrator, conversion_model, model_evaluation
+from wholesaler_assets.assets.registration import registered_scorer
 from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
 from wholesaler_assets.assets.training import (
@@ -41,34 +37,43 @@ from wholesaler_assets.automation import (
     training_data_job,
     valuation_job,
 )
+from wholesaler_assets.io.io_managers import ModelArtifactIOManager, WarehouseTableIOManager
 from wholesaler_assets.resources import DataFolderResource, DatasetResource, MlflowResource, WarehouseResource
 
 
+def with_io_managers(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """The resources plus the IO managers that persist asset outputs through them."""
+    return {**resources,
+            "warehouse_io_manager": WarehouseTableIOManager(warehouse=resources["warehouse"]),
+            "model_io_manager": ModelArtifactIOManager(data_folder=resources["data_folder"])}
+
+
 def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
-    """All of the platform's definitions, bound to one set of resources."""
+    """All of the platform's definitions, bound to one set of resources (IO managers added)."""
     return dg.Definitions(
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
                 contact_features, training_table, statistical_validation, feature_selection,
                 baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model,
-                scored_leads, lead_scores, priority_queue],
+                scored_leads, lead_scores, priority_queue,
+                *EXPERIMENT_ASSETS],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
               valuation_job, scoring_job],
         schedules=[daily_snapshot_schedule, daily_scoring_schedule],
         sensors=[landing_file_sensor],
-        resources=dict(resources),
+        resources=with_io_managers(resources),
     )
 
 
 def embedded_resources(data_root: str = "data", dataset_spec: str | None = None,
                        mlruns: str = "mlruns") -> dict[str, Any]:
     """DuckDB file and data folder under the project, MLflow under mlruns/; optionally a dataset spec."""
-    return {
+    return with_io_managers({
         "warehouse": WarehouseResource(backend="duckdb", duckdb_path=f"{data_root}/warehouse.duckdb"),
         "data_folder": DataFolderResource(root=data_root),
         "dataset": DatasetResource(spec_path=dataset_spec),
         "mlflow_tracking": MlflowResource(tracking_uri=f"sqlite:///{mlruns}/mlflow.db",
                                           artifact_location=f"{mlruns}/artifacts"),
-    }
+    })
 
 
 defs = build_definitions(embedded_resources())

@@ -11,9 +11,10 @@ from typing import Literal
 
 import dagster as dg
 
-from wholesaler_assets.domain.dataset_spec import DatasetSpec, load_dataset_spec
-from wholesaler_assets.landing import DataLayout
-from wholesaler_assets.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
+from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpec
+from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
+from wholesaler_assets.io.landing import DataLayout
+from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -4,19 +4,30 @@ import datetime as dt
 
 import dagster as dg
 
-from wholesaler_assets.assets.common import OWNERS, counts_table, preview
-from wholesaler_assets.domain.contracts import CONTRACTS, SOURCES, contract_markdown
-from wholesaler_assets.domain.synthetic_market import MarketConfig
-from wholesaler_assets.landing import SourceIngestReport, ensure_synthetic_market, ingest_source
+from wholesaler_assets.assets.metadata import OWNERS, counts_table, preview
+from wholesaler_assets.domain.contracts.sources import CONTRACTS, SOURCES, contract_markdown
+from wholesaler_assets.domain.ingestion.arrival import FileLook
+from wholesaler_assets.domain.synthetic.config import MarketConfig
+from wholesaler_assets.io.landing import SourceIngestReport, ensure_synthetic_market, ingest_source
 from wholesaler_assets.resources import DataFolderResource, WarehouseResource
 
 GROUP = "ingestion"
+
+
+class StableFile(dg.Config):
+    """A landing file as the sensor saw it twice unchanged (or with its .done marker)."""
+
+    name: str
+    size: int
+    mtime_ns: int
 
 
 class IngestConfig(dg.Config):
     """How to ingest a landing source, and whether to first fill the landing folders with a synthetic market."""
 
     max_bad_row_share: float = 0.2
+    # Set by the landing sensor: take only these files, and only while unchanged. Empty: every pending file.
+    files: list[StableFile] = []
     generate_synthetic_market: bool = False
     synthetic_properties: int = 50_000
     synthetic_seed: int = 7
@@ -29,7 +40,8 @@ def _files_accepted_check(report: SourceIngestReport) -> dg.AssetCheckResult:
         check_name="no_rejected_files",
         passed=not rejected,
         severity=dg.AssetCheckSeverity.WARN,
-        description=(f"{len(rejected)} file(s) quarantined: " + "; ".join(f"{f.file_name}: {f.reason}" for f in rejected))
+        description=(f"{len(rejected)} file(s) quarantined: "
+                     + "; ".join(f"{f.file_name}: {f.reason}" for f in rejected))
         if rejected else "every new file met the contract",
         metadata={
             "rejected_files": len(rejected),
@@ -44,6 +56,7 @@ def _report_metadata(report: SourceIngestReport, warehouse: WarehouseResource) -
         "files_loaded": len(loaded),
         "files_rejected": len(report.rejected),
         "files_already_ingested": sum(f.status == "already_ingested" for f in report.files),
+        "files_left_waiting": dg.MetadataValue.json(report.left_waiting),
         "rows_read": sum(f.rows_read for f in loaded),
         "rows_upserted": report.rows_upserted,
         "rows_replacing_earlier_versions": report.rows_replaced,
@@ -68,6 +81,7 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds={"polars", "pandera"},
         owners=OWNERS,
+        code_version="1",
         description=f"Validated {source} from landing/{source}/: good rows upserted, bad rows and files quarantined.",
         metadata={"contract": dg.MetadataValue.md(contract_markdown(contract))},
         check_specs=[dg.AssetCheckSpec("no_rejected_files", asset=f"raw_{source}",
@@ -82,7 +96,11 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
                                   file_format=config.synthetic_file_format)
             if ensure_synthetic_market(layout, market):
                 context.log.info(f"wrote a synthetic market of {market.n_properties} properties to {layout.landing}")
-        report = ingest_source(source, layout, warehouse.open(), dt.datetime.now(dt.UTC), config.max_bad_row_share)
+        expected = [FileLook(source, f.name, f.size, f.mtime_ns) for f in config.files] if config.files else None
+        report = ingest_source(source, layout, warehouse.open(), dt.datetime.now(dt.UTC), config.max_bad_row_share,
+                               expected)
+        for name in report.left_waiting:
+            context.log.info(f"{name} changed since the sensor's look; left for the next one")
         for f in report.rejected:
             context.log.warning(f"quarantined {f.file_name}: {f.reason}")
         recent = warehouse.open().query(

@@ -1,132 +1,106 @@
 """Point-in-time tables: daily property snapshots, the lead tables and comparable sales."""
 
-
 import datetime as dt
-import json
-from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.common import OWNERS, counts_table, gate_check, preview
-from wholesaler_assets.domain import quality
-from wholesaler_assets.domain.contracts import CONTRACTS
-from wholesaler_assets.domain.dataset_spec import DatasetSpecError, lead_tables_from_spec, validate_lead_file
-from wholesaler_assets.domain.ingestion import FileRejected
-from wholesaler_assets.domain.leads import (
+from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, counts_table, gate_check, preview
+from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError, lead_tables_from_spec
+from wholesaler_assets.domain.gates.data_quality import QualityThresholds
+from wholesaler_assets.domain.gates.tables import (
+    LEAD_CONTACT_CHECKS,
+    LEAD_OUTCOME_CHECKS,
+    SALES_CHECKS,
+    SNAPSHOT_CHECKS,
+    lead_contact_gates,
+    lead_outcome_gates,
+    sales_gates,
+    snapshot_gates,
+)
+from wholesaler_assets.domain.ingestion.validation import FileRejected
+from wholesaler_assets.domain.snapshots.lead_tables import (
     comparable_sales_from_source,
     lead_contacts_from_source,
     lead_outcomes_from_source,
     source_catalog,
 )
-from wholesaler_assets.domain.snapshots import REQUIRED_SNAPSHOT_COLUMNS, build_property_snapshot
-from wholesaler_assets.landing import quarantine_rows, record_rejected_spec
+from wholesaler_assets.domain.snapshots.properties import REQUIRED_SNAPSHOT_COLUMNS, build_property_snapshot
+from wholesaler_assets.io.dataset_spec_files import validate_lead_file
+from wholesaler_assets.io.inputs import catalog_table, previous_snapshot_rows, read_source
+from wholesaler_assets.io.landing import quarantine_rows, record_rejected_spec
+from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import DataFolderResource, DatasetResource, WarehouseResource
-from wholesaler_assets.warehouse import WarehouseBackend
 
 GROUP = "snapshots"
-SNAPSHOT_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="UTC")
-SNAPSHOT_CHECKS = {
-    "unique_property_per_date": "One row per property and snapshot date.",
-    "required_columns_complete": "Each required column is non-null in at least 95% of rows (configurable).",
-    "nothing_after_snapshot_date": "No record or event effective after the snapshot date entered.",
-    "row_count_change_within_band": "Row count within ±20% of the previous snapshot (configurable).",
-}
+TABLE_IO = "warehouse_io_manager"
+KINDS = {"polars", "duckdb"}
+_QUALITY = QualityThresholds()
 
 
 class QualityConfig(dg.Config):
-    """Thresholds of the data-quality gates."""
+    """Thresholds of the data-quality gates (defaults: `QualityThresholds`)."""
 
-    min_completeness: float = 0.95
-    max_row_count_change: float = 0.2
-    max_bad_row_share: float = 0.2  # of a dataset spec's lead file, past which the file is refused
-
-
-def _read_source(warehouse: WarehouseBackend, source: str, where: str | None = None,
-                 params: list | None = None) -> pl.DataFrame:
-    """A raw table, or an empty frame of its contract when nothing has been ingested yet."""
-    if not warehouse.table_exists(f"raw_{source}"):
-        return pl.DataFrame(schema=CONTRACTS[source].polars_schema)
-    return warehouse.read(f"raw_{source}", where, params or [])
+    min_completeness: float = _QUALITY.min_completeness
+    max_row_count_change: float = _QUALITY.max_row_count_change
+    max_bad_row_share: float = _QUALITY.max_bad_row_share
 
 
 @dg.asset(
-    partitions_def=SNAPSHOT_PARTITIONS,
+    partitions_def=DAILY_PARTITIONS,
     deps=["raw_properties", "raw_distress_events"],
     group_name=GROUP,
-    kinds={"polars", "duckdb"},
+    kinds=KINDS,
     owners=OWNERS,
-    check_specs=[dg.AssetCheckSpec(name, asset="property_snapshots", blocking=True, description=text)
-                 for name, text in SNAPSHOT_CHECKS.items()],
+    code_version="1",
+    io_manager_key=TABLE_IO,
+    metadata={"partition_column": "snapshot_date"},
+    check_specs=check_specs("property_snapshots", SNAPSHOT_CHECKS),
 )
-def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
-                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig, warehouse: WarehouseResource):
     """Each property's state as known on the partition date: latest attributes, active distress, trailing counts."""
     day = dt.date.fromisoformat(context.partition_key)
     wh = warehouse.open()
-    properties = _read_source(wh, "properties", "effective_date <= ?", [day])
+    properties = read_source(wh, "properties", "effective_date <= ?", [day])
     if properties.is_empty():
         raise dg.Failure(f"no property record is effective on or before {day}: ingest properties first "
                          "(landing/properties/) or pick a later partition")
-    events = _read_source(wh, "distress_events", "event_date <= ?", [day])
-    snapshot = build_property_snapshot(properties, events, day)
-    previous_rows = None
-    if wh.table_exists("property_snapshots"):
-        earlier = wh.query("select snapshot_date, count(*) as n from property_snapshots where snapshot_date < ? "
-                           "group by snapshot_date order by snapshot_date desc limit 1", [day])
-        previous_rows = int(earlier["n"][0]) if earlier.height else None
-    wh.replace_partition("property_snapshots", snapshot, "snapshot_date", day)
-    gates = {
-        "unique_property_per_date": quality.unique_keys(snapshot, ["snapshot_date", "property_id"]),
-        "required_columns_complete": quality.completeness(snapshot, REQUIRED_SNAPSHOT_COLUMNS, config.min_completeness),
-        "nothing_after_snapshot_date": quality.nothing_after(
-            snapshot, ["record_effective_date", "latest_event_date"], day, "property_id"),
-        "row_count_change_within_band": quality.row_count_change(previous_rows, snapshot.height,
-                                                                 config.max_row_count_change),
-    }
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": snapshot.height,
-            "snapshot_date": str(day),
-            "tax_delinquent": int(snapshot["tax_delinquent"].sum()),
-            "in_foreclosure": int(snapshot["in_foreclosure"].sum()),
-            "median_equity_share": float(snapshot["equity_share"].median() or 0.0),
-            "preview": preview(snapshot),
-        },
-        check_results=[gate_check(name, gate) for name, gate in gates.items()],
-    )
-
-
-LEAD_CHECKS = [
-    dg.AssetCheckSpec("unique_contact_id", asset="lead_contacts", blocking=True,
-                      description="No contact appears twice."),
-    dg.AssetCheckSpec("required_columns_complete", asset="lead_contacts", blocking=True,
-                      description="contact_id, lead_id and contact_time are filled in at least 95% of rows."),
-    dg.AssetCheckSpec("unique_lead_id", asset="lead_outcomes", blocking=True,
-                      description="One outcome row per lead."),
-]
+    snapshot = build_property_snapshot(properties, read_source(wh, "distress_events", "event_date <= ?", [day]), day)
+    gates = snapshot_gates(snapshot, REQUIRED_SNAPSHOT_COLUMNS, day, previous_snapshot_rows(wh, day),
+                           as_domain(config, QualityThresholds))
+    yield dg.Output(snapshot, metadata={
+        "dagster/row_count": snapshot.height,
+        "snapshot_date": str(day),
+        "tax_delinquent": int(snapshot["tax_delinquent"].sum()),
+        "in_foreclosure": int(snapshot["in_foreclosure"].sum()),
+        "median_equity_share": float(snapshot["equity_share"].median() or 0.0),
+        "preview": preview(snapshot),
+    })
+    for gate in gates:
+        yield gate_check(gate, partition=context.partition_key)
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("lead_contacts", deps=["raw_contacts"], group_name=GROUP, kinds={"polars", "duckdb"},
-                     owners=OWNERS, description="One row per outreach contact (no PII), from the landing sources "
-                     "or the dataset spec's lead file."),
-        dg.AssetSpec("lead_outcomes", deps=["raw_outcomes"], group_name=GROUP, kinds={"polars", "duckdb"},
-                     owners=OWNERS, description="One row per lead: first time of each outcome, contract money, "
-                     "and any ready labels from a dataset spec."),
+        dg.AssetSpec("lead_contacts", deps=["raw_contacts"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
+                     code_version="1", description="One row per outreach contact (no PII), from the landing sources "
+                     "or the dataset spec's lead file.").with_io_manager_key(TABLE_IO),
+        dg.AssetSpec("lead_outcomes", deps=["raw_outcomes"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
+                     code_version="1", description="One row per lead: first time of each outcome, contract money, "
+                     "and any ready labels from a dataset spec.").with_io_manager_key(TABLE_IO),
     ],
-    check_specs=LEAD_CHECKS,
+    check_specs=[*check_specs("lead_contacts", LEAD_CONTACT_CHECKS),
+                 *check_specs("lead_outcomes", LEAD_OUTCOME_CHECKS)],
 )
 def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, warehouse: WarehouseResource,
-                data_folder: DataFolderResource, dataset: DatasetResource) -> Iterator:
+                data_folder: DataFolderResource, dataset: DatasetResource):
     """Build lead_contacts, lead_outcomes and the dataset catalog from the active dataset."""
-    wh = warehouse.open()
     spec = dataset.spec()
     extra: dict = {}
     if spec is None:
-        contacts = lead_contacts_from_source(_read_source(wh, "contacts"))
-        outcomes = lead_outcomes_from_source(_read_source(wh, "outcomes"))
+        wh = warehouse.open()
+        contacts = lead_contacts_from_source(read_source(wh, "contacts"))
+        outcomes = lead_outcomes_from_source(read_source(wh, "outcomes"))
         catalog = source_catalog(contacts, outcomes)
     else:
         try:
@@ -141,12 +115,9 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
                                                                  spec.path.name, verdict.bad_rows))
         extra["rows_quarantined"] = verdict.bad_rows.height
         extra["quarantine_reasons"] = counts_table(verdict.reason_counts, "reason")
-    wh.replace_table("lead_contacts", contacts)
-    wh.replace_table("lead_outcomes", outcomes)
-    wh.replace_table("dataset_catalog", pl.DataFrame({"dataset_name": [catalog.name],
-                                                      "catalog_json": [json.dumps(catalog.to_dict())]}))
     context.log.info(f"dataset {catalog.name}: {contacts.height} contacts, targets {sorted(catalog.targets)}")
-    yield dg.MaterializeResult(asset_key="lead_contacts", metadata={
+    yield dg.Output({"lead_contacts": contacts, "dataset_catalog": catalog_table(catalog)},
+                    output_name="lead_contacts", metadata={
         "dagster/row_count": contacts.height,
         "dataset": catalog.name,
         "targets": dg.MetadataValue.json(catalog.targets),
@@ -156,46 +127,36 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
         "preview": preview(contacts),
         **extra,
     })
-    yield dg.MaterializeResult(asset_key="lead_outcomes", metadata={
+    yield dg.Output(outcomes, output_name="lead_outcomes", metadata={
         "dagster/row_count": outcomes.height,
         **{f"leads_with_{c}": int(outcomes[c].is_not_null().sum()) for c in outcomes.columns if c != "lead_id"
            and outcomes[c].dtype != pl.Float64},
         "preview": preview(outcomes),
     })
-    yield gate_check("unique_contact_id", quality.unique_keys(contacts, ["contact_id"]), "lead_contacts")
-    yield gate_check("required_columns_complete",
-                     quality.completeness(contacts, ["contact_id", "lead_id", "contact_time"], config.min_completeness),
-                     "lead_contacts")
-    yield gate_check("unique_lead_id", quality.unique_keys(outcomes, ["lead_id"]), "lead_outcomes")
+    for gate in lead_contact_gates(contacts, as_domain(config, QualityThresholds)):
+        yield gate_check(gate, asset_key="lead_contacts")
+    for gate in lead_outcome_gates(outcomes):
+        yield gate_check(gate, asset_key="lead_outcomes")
 
 
 @dg.asset(
     deps=["raw_sales"],
     group_name=GROUP,
-    kinds={"polars", "duckdb"},
+    kinds=KINDS,
     owners=OWNERS,
-    check_specs=[dg.AssetCheckSpec("unique_sale_id", asset="comparable_sales", blocking=True,
-                                   description="No sale appears twice."),
-                 dg.AssetCheckSpec("required_columns_complete", asset="comparable_sales", blocking=True,
-                                   description="Price, sqft, ZIP, date and type filled in at least 95% of sales.")],
+    code_version="1",
+    io_manager_key=TABLE_IO,
+    check_specs=check_specs("comparable_sales", SALES_CHECKS),
 )
-def comparable_sales(config: QualityConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def comparable_sales(config: QualityConfig, warehouse: WarehouseResource):
     """Closed sales with price per square foot, the comparables for after-repair value."""
-    wh = warehouse.open()
-    sales = comparable_sales_from_source(_read_source(wh, "sales"))
-    wh.replace_table("comparable_sales", sales)
+    sales = comparable_sales_from_source(read_source(warehouse.open(), "sales"))
     by_condition = dict(sales.group_by("condition_at_sale").len().sort("len", descending=True).iter_rows())
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": sales.height,
-            "median_price_per_sqft": float(sales["price_per_sqft"].median() or 0.0),
-            "sales_by_condition": counts_table({str(k): v for k, v in by_condition.items()}, "condition_at_sale"),
-            "preview": preview(sales),
-        },
-        check_results=[
-            gate_check("unique_sale_id", quality.unique_keys(sales, ["sale_id"])),
-            gate_check("required_columns_complete",
-                       quality.completeness(sales, ["sale_price", "sqft", "zip_code", "sale_date", "property_type"],
-                                            config.min_completeness)),
-        ],
-    )
+    yield dg.Output(sales, metadata={
+        "dagster/row_count": sales.height,
+        "median_price_per_sqft": float(sales["price_per_sqft"].median() or 0.0),
+        "sales_by_condition": counts_table({str(k): v for k, v in by_condition.items()}, "condition_at_sale"),
+        "preview": preview(sales),
+    })
+    for gate in sales_gates(sales, as_domain(config, QualityThresholds)):
+        yield gate_check(gate)

@@ -1,0 +1,55 @@
+"""The ARV asset: gates pass on the synthetic market's sales and block what depends on them otherwise."""
+
+from __future__ import annotations
+
+import dagster as dg
+import mlflow
+import polars as pl
+import pytest
+
+from wholesaler_assets.assets.ingestion import raw_assets
+from wholesaler_assets.assets.snapshots import comparable_sales
+from wholesaler_assets.assets.valuation import arv_model
+from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
+from wholesaler_assets.io.landing import DataLayout
+from wholesaler_assets.io.synthetic_files import write_market
+
+
+@dg.asset(deps=[arv_model])
+def arv_consumer() -> None:
+    """Stands in for lead scoring: it must not run when an ARV gate fails."""
+
+
+@pytest.fixture
+def resources(data_root, tmp_path):
+    from wholesaler_assets.definitions import embedded_resources as build
+
+    layout = DataLayout(data_root)
+    write_market(MarketConfig(n_properties=20_000, seed=8, dirt=DirtConfig.clean()), layout.landing,
+                 layout.ground_truth)
+    resources = build(str(data_root), mlruns=str(tmp_path / "mlruns"))
+    assert dg.materialize([*raw_assets, comparable_sales], resources=resources).success
+    return resources
+
+
+def test_arv_model_passes_its_gates_and_logs_to_mlflow(resources):
+    result = dg.materialize([arv_model, arv_consumer], resources=resources)
+    assert result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["mdape_within_limit"].passed and checks["beats_zip_median_baseline"].passed
+    metadata = result.asset_materializations_for_node("arv_model")[0].metadata
+    assert metadata["holdout_mdape"].value <= 0.15
+    run_id = metadata["mlflow_run"].value.rsplit("/", 1)[1]
+    assert mlflow.get_run(run_id).data.metrics["mae_improvement"] >= 0.2
+
+
+def test_scrambled_prices_fail_the_gates_and_block_downstream(resources):
+    warehouse = resources["warehouse"].open()
+    sales = warehouse.read("comparable_sales")
+    warehouse.replace_table("comparable_sales", sales.with_columns(
+        pl.col("sale_price").shuffle(seed=1)).with_columns(price_per_sqft=pl.col("sale_price") / pl.col("sqft")))
+    result = dg.materialize([arv_model, arv_consumer], resources=resources, raise_on_error=False)
+    failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
+    assert "mdape_within_limit" in failed
+    assert "must be <= 15%" in failed["mdape_within_limit"].description
+    assert not result.asset_materializations_for_node("arv_consumer")

@@ -1,0 +1,73 @@
+"""What every asset module shares: owners, metadata previews, config defaults and gate checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import dagster as dg
+import polars as pl
+
+from wholesaler_assets.domain.gates.result import GateResult
+
+OWNERS = ["team:data-platform"]
+T = TypeVar("T")
+
+
+def preview(frame: pl.DataFrame, rows: int = 5, hide: tuple[str, ...] = ()) -> dg.MetadataValue:
+    """A markdown table of the first rows, with PII columns hidden."""
+    shown = frame.drop([c for c in hide if c in frame.columns]).head(rows)
+    return dg.MetadataValue.md(shown.to_pandas().to_markdown(index=False) if shown.height else "_no rows_")
+
+
+def counts_table(counts: Mapping[str, Any], key: str, value: str = "rows", limit: int = 20) -> dg.MetadataValue:
+    lines = [f"| {key} | {value} |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in list(counts.items())[:limit]]
+    return dg.MetadataValue.md("\n".join(lines) if counts else "_none_")
+
+
+def check_specs(asset: str, checks: Mapping[str, str], blocking: bool = True) -> list[dg.AssetCheckSpec]:
+    """One asset check spec per (name, description)."""
+    return [dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=text) for name, text in checks.items()]
+
+
+def as_domain(config: dg.Config, domain_type: type[T], **overrides: Any) -> T:
+    """The domain config built from the Dagster config's fields of the same names (validated there)."""
+    names = {f.name for f in dataclasses.fields(domain_type)}  # type: ignore[arg-type]
+    values = {k: v for k, v in config.model_dump().items() if k in names}
+    return domain_type(**{**values, **overrides})
+
+
+def parameter_default(function: Callable[..., Any], name: str) -> Any:
+    """A domain function's own default for one parameter, so a Dagster config does not restate it."""
+    return inspect.signature(function).parameters[name].default
+
+
+def _metadata_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return dg.MetadataValue.null()
+    if isinstance(value, (dict, list, tuple)):
+        return dg.MetadataValue.json(value)
+    return value
+
+
+def gate_check(gate: GateResult, *, asset_key: str | None = None, partition: str | None = None,
+               severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+               **context: Any) -> dg.AssetCheckResult:
+    """The asset check result of a gate; its metadata says why, pass or fail, and names the partition."""
+    description = f"[{partition}] {gate.summary}" if partition else gate.summary
+    metadata: dict[str, Any] = {"summary": gate.summary}
+    if partition:
+        metadata["partition"] = partition
+    if gate.value is not None:
+        metadata["value"] = _metadata_value(float(gate.value))
+    if gate.threshold is not None:
+        metadata["threshold"] = _metadata_value(float(gate.threshold))
+    for key, value in {**gate.details, **context}.items():
+        metadata[key] = _metadata_value(value)
+    kwargs: dict[str, Any] = {"asset_key": asset_key} if asset_key else {}
+    return dg.AssetCheckResult(check_name=gate.name, passed=gate.passed, severity=severity,
+                               metadata=metadata, description=description, **kwargs)

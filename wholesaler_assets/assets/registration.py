@@ -1,0 +1,83 @@
+"""The registered scorer: the judged models, ARV and buy-box as one MLflow pyfunc; champion when earned."""
+
+import dagster as dg
+from mlflow import MlflowClient
+
+from wholesaler_assets.assets.metadata import OWNERS, as_domain, preview
+from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
+from wholesaler_assets.domain.evaluation.metrics import pr_auc
+from wholesaler_assets.domain.scoring.ranking import TierConfig
+from wholesaler_assets.domain.scoring.scorer import Scorer, score_frame
+from wholesaler_assets.domain.training.labels import LABEL
+from wholesaler_assets.io.inputs import holdout_rows, load_catalog
+from wholesaler_assets.io.registration import (
+    build_scorer,
+    champion_pr_auc,
+    input_example,
+    judged_model,
+    register_scorer,
+)
+from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion
+from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
+
+_TIERS = TierConfig()
+
+
+class RegistrationConfig(dg.Config):
+    """Which targets the scorer carries (default: every target of the dataset), and its tier settings."""
+
+    targets: list[str] | None = None
+    ev_scale: float = _TIERS.ev_scale  # on the default market: tier A about 9% of active leads (the seeds: 7%)
+    tier_a_min_priority: float = _TIERS.tier_a_min_priority
+    tier_b_min_priority: float = _TIERS.tier_b_min_priority
+    tier_c_min_priority: float = _TIERS.tier_c_min_priority
+    exact_reasons_max_rows: int = Scorer.exact_reasons_max_rows  # a serving request up to this size: exact reasons
+
+
+@dg.asset(deps=["model_evaluation", "arv_model"], group_name="models", kinds={"mlflow"}, owners=OWNERS,
+          code_version="1")
+def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationConfig, warehouse: WarehouseResource,
+                      data_folder: DataFolderResource, mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """One pyfunc from lead records to scored leads (models, ARV, buy-box, tiers); champion only when earned."""
+    wh = warehouse.open()
+    catalog = load_catalog(wh)
+    targets = [t for t in TARGET_NAMES if t in catalog.targets and (config.targets is None or t in config.targets)]
+    if not targets:
+        raise dg.Failure(f"no target to register: dataset {catalog.name} has {sorted(catalog.targets)}, "
+                         f"asked for {config.targets}")
+    judged = {target: judged_model(data_folder.root, target) for target in targets}
+    models = [model for model, _ in judged.values()]
+    evaluations = {target: evaluation for target, (_, evaluation) in judged.items()}
+    holdouts = {target: holdout_rows(wh, target) for target in targets}
+    tiers = as_domain(config, TierConfig)
+    scorer = build_scorer(models, catalog, wh, data_folder.root, tiers, config.exact_reasons_max_rows)
+    experiment_id = mlflow_tracking.start()
+    client, name = MlflowClient(), mlflow_tracking.registered_model
+    champion = alias_version(client, name, CHAMPION)
+    champion_figures = champion_pr_auc(name, champion, holdouts) if champion else None
+    challenger_pr_auc = {t: pr_auc(h[LABEL].to_numpy(), score_frame(models, h)[f"p_{t}"].to_numpy())
+                         for t, h in holdouts.items()}
+    params = {**{f"{t}_model": e["winner"] for t, e in evaluations.items()},
+              **{f"{t}_training_run": e["run_id"] for t, e in evaluations.items()},
+              "arv": "model" if scorer.arv else "fallback medians", **tiers.as_dict()}
+    version, run_id, scored_example = register_scorer(
+        client, name, scorer, input_example(scorer, wh, holdouts[targets[-1]]), params,
+        {f"{t}_holdout_pr_auc": v for t, v in challenger_pr_auc.items()})
+    promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,
+                                 champion_pr_auc=champion_figures)
+    context.log.info(f"{name} v{version}: {promotion.reason}")
+    return dg.MaterializeResult(metadata={
+        "registered_model": name,
+        "version": version,
+        "promoted_to_champion": promotion.promoted,
+        "promotion": promotion.reason,
+        "previous_champion": promotion.previous_champion or "none",
+        "targets": dg.MetadataValue.json({t: e["winner"] for t, e in evaluations.items()}),
+        "arv": "model" if scorer.arv else "fallback medians",
+        "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),
+        "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run_id)),
+        "model_uri": f"models:/{name}/{version}",
+        "serve_command": f"PATH=<venv>/bin:$PATH MLFLOW_TRACKING_URI={mlflow_tracking.tracking_uri} "
+                         f"mlflow models serve -m models:/{name}@champion --env-manager local -p 5001",
+        "example_output": preview(scored_example.select("lead_id", "tier", "priority_score", "narrative")),
+    })

@@ -1,0 +1,103 @@
+"""Holdout metrics the promotion gates read (`gates.py`) and the training search reports.
+
+Metrics
+    pr_auc      scikit-learn `average_precision_score` (step-wise PR-AUC, no interpolation);
+                nan when there is no positive (PR-AUC is undefined then).
+    lift_at     positive rate among the top `top_share` rows by probability divided by the
+                overall positive rate. The top holds ceil(top_share * n) rows (at least 1);
+                ties are broken stably by index (the earlier row ranks higher), so the figure
+                is deterministic. nan when there is no positive.
+    brier       scikit-learn `brier_score_loss(y_true, y_proba)` (mean squared error of the
+                probability); nan on empty input.
+    ECE         `calibration.expected_calibration_error` (equal-frequency bins).
+    segment_ece ECE per value segment with >= min_rows rows and a positive.
+    coefficient_of_variation, relative_gap  the figures of the stability and over-fitting gates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss
+
+from wholesaler_assets.domain.training.calibration import _as_labels, _as_probabilities, expected_calibration_error
+
+
+def _scores(prob: np.ndarray) -> np.ndarray:
+    """1-D float array of finite scores."""
+    arr = np.asarray(prob, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("prob must be finite (no NaN or inf)")
+    return arr
+
+
+def _pair(y: np.ndarray, prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    labels, scores = _as_labels(y), _scores(prob)
+    if labels.size != scores.size:
+        raise ValueError(f"y has {labels.size} rows but prob has {scores.size}")
+    return labels, scores
+
+
+def pr_auc(y: np.ndarray, prob: np.ndarray) -> float:
+    """Average precision (PR-AUC); nan without positives."""
+    labels, scores = _pair(y, prob)
+    if labels.sum() == 0:
+        return math.nan
+    return float(average_precision_score(labels, scores))
+
+
+def lift_at(y: np.ndarray, prob: np.ndarray, top_share: float = 0.1) -> float:
+    """Positive rate in the top `top_share` by prob / overall positive rate; nan without positives."""
+    if not 0.0 < top_share <= 1.0:
+        raise ValueError("top_share must be in (0, 1]")
+    labels, scores = _pair(y, prob)
+    if labels.sum() == 0:
+        return math.nan
+    n_top = max(1, math.ceil(round(top_share * labels.size, 9)))
+    order = np.argsort(-scores, kind="stable")  # descending; equal scores keep index order
+    return float(labels[order[:n_top]].mean() / labels.mean())
+
+
+def brier(y: np.ndarray, prob: np.ndarray) -> float:
+    """Brier score (mean squared error of the probability); nan on empty input."""
+    labels = _as_labels(y)
+    probs = _as_probabilities(prob)
+    if labels.size != probs.size:
+        raise ValueError(f"y has {labels.size} rows but prob has {probs.size}")
+    if labels.size == 0:
+        return math.nan
+    return float(brier_score_loss(labels, y_proba=probs, labels=[0, 1]))
+
+
+def coefficient_of_variation(values: list[float]) -> float:
+    """Population std (ddof=0) / mean; nan when empty, when the mean is 0 or a value is NaN."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        return math.nan
+    mean = float(arr.mean())
+    if mean == 0.0:
+        return math.nan
+    return float(arr.std(ddof=0) / mean)
+
+
+def relative_gap(train_value: float, holdout_value: float) -> float:
+    """(train - holdout) / train; 0 when train is 0. Negative when the holdout does better."""
+    if train_value == 0:
+        return 0.0
+    return float((train_value - holdout_value) / train_value)
+
+
+def segment_ece(y: np.ndarray, prob: np.ndarray, segments: np.ndarray, min_rows: int = 500,
+                n_bins: int = 10) -> dict[str, float]:
+    """ECE per segment (labels as str, sorted) for segments with >= min_rows rows and a positive."""
+    labels, probs = _as_labels(y), _as_probabilities(prob)
+    seg = np.array([str(v) for v in np.asarray(segments, dtype=object).ravel()], dtype=object)
+    if not labels.size == probs.size == seg.size:
+        raise ValueError("y, prob and segments must have the same length")
+    out: dict[str, float] = {}
+    for label in sorted(set(seg.tolist())):
+        mask = seg == label
+        if mask.sum() >= min_rows and labels[mask].sum() > 0:
+            out[label] = expected_calibration_error(labels[mask], probs[mask], n_bins=n_bins)
+    return out

@@ -1,0 +1,105 @@
+"""The warehouse reads assets need beyond their own table, each failing with the step to take.
+
+Assets declare these tables as `deps` (so any one asset can be materialized alone against the
+warehouse) and read them here; what they write goes through the IO managers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from wholesaler_assets.domain.contracts.sources import CONTRACTS
+from wholesaler_assets.domain.features.contract import FeatureContract
+from wholesaler_assets.domain.features.warehouse_records import SNAPSHOT_COLUMNS
+from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
+from wholesaler_assets.domain.training.selection import FINAL_FOLD
+from wholesaler_assets.domain.training.splits import HOLDOUT, TRAIN
+from wholesaler_assets.domain.training.table import feature_contract_of
+from wholesaler_assets.io.warehouse import WarehouseBackend
+
+SCORED_TABLE = "scored_leads"
+EMPTY_SALES = {"zip_code": pl.String, "metro": pl.String, "sale_date": pl.Date, "price_per_sqft": pl.Float64}
+
+
+def read_source(wh: WarehouseBackend, source: str, where: str | None = None, params: list | None = None
+                ) -> pl.DataFrame:
+    """A raw table, or an empty frame of its contract when nothing has been ingested yet."""
+    if not wh.table_exists(f"raw_{source}"):
+        return pl.DataFrame(schema=CONTRACTS[source].polars_schema)
+    return wh.read(f"raw_{source}", where, params or [])
+
+
+def previous_snapshot_rows(wh: WarehouseBackend, day: dt.date) -> int | None:
+    """Rows of the latest snapshot before `day` (None for the first one)."""
+    if not wh.table_exists("property_snapshots"):
+        return None
+    earlier = wh.query("select snapshot_date, count(*) as n from property_snapshots where snapshot_date < ? "
+                       "group by snapshot_date order by snapshot_date desc limit 1", [day])
+    return int(earlier["n"][0]) if earlier.height else None
+
+
+def catalog_table(catalog: DatasetCatalog) -> pl.DataFrame:
+    return pl.DataFrame({"dataset_name": [catalog.name], "catalog_json": [json.dumps(catalog.to_dict())]})
+
+
+def load_catalog(wh: WarehouseBackend) -> DatasetCatalog:
+    if not wh.table_exists("dataset_catalog"):
+        raise dg.Failure("no dataset catalog yet: materialize lead_contacts first")
+    return DatasetCatalog.from_dict(json.loads(wh.read("dataset_catalog")["catalog_json"][0]))
+
+
+def contact_feature_inputs(wh: WarehouseBackend) -> dict[str, pl.DataFrame]:
+    """Contacts, the snapshots of their properties and the comparable sales (source datasets)."""
+    if not wh.table_exists("property_snapshots"):
+        raise dg.Failure("no property snapshots yet: materialize property_snapshots partitions covering the "
+                         "contacts (e.g. `wholesaler demo` takes one every 7 days)")
+    snapshots = wh.query(f"select {', '.join(SNAPSHOT_COLUMNS)} from property_snapshots "
+                         "where property_id in (select distinct property_id from lead_contacts)")
+    sales = wh.read("comparable_sales") if wh.table_exists("comparable_sales") else pl.DataFrame(schema=EMPTY_SALES)
+    return {"contacts": wh.read("lead_contacts"), "snapshots": snapshots, "sales": sales}
+
+
+def target_table(wh: WarehouseBackend, target: str) -> tuple[pl.DataFrame, dict[str, str]]:
+    """One target's training table and the kinds of the contract features it holds."""
+    table = wh.read("training_table", "target = ?", [target])
+    kinds = {f: k for f, k in feature_contract_of(load_catalog(wh)).kinds.items() if f in table.columns}
+    return table, kinds
+
+
+def training_inputs(wh: WarehouseBackend, target: str) -> dict[str, Any]:
+    """The target's training rows, folds and selected features (final and per fold)."""
+    catalog = load_catalog(wh)
+    table = wh.read("training_table", "target = ?", [target])
+    selection = wh.read("feature_selection", "target = ? and selected", [target]).sort("fold", "position")
+    per_fold = {int(f): selection.filter(pl.col("fold") == f)["feature"].to_list()
+                for f in selection["fold"].unique().to_list()}
+    return {
+        "dataset": catalog.name,
+        "table": table,
+        "train": table.filter(pl.col("split") == TRAIN),
+        "holdout": table.filter(pl.col("split") == HOLDOUT),
+        "folds": wh.read("training_folds", "target = ?", [target]),
+        "final": per_fold.get(FINAL_FOLD, []),
+        "per_fold": {k: v for k, v in per_fold.items() if k != FINAL_FOLD},
+        "kinds": feature_contract_of(catalog).kinds,
+    }
+
+
+def holdout_rows(wh: WarehouseBackend, target: str) -> pl.DataFrame:
+    return wh.read("training_table", "target = ? and split = ?", [target, HOLDOUT])
+
+
+def scored_day(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame:
+    """The scored leads of one day; fails when that day has not been scored."""
+    if not wh.table_exists(SCORED_TABLE) or not wh.row_count(SCORED_TABLE, "scoring_date = ?", [day]):
+        raise dg.Failure(f"no scored leads for {day}: materialize scored_leads for {day} first")
+    return wh.read(SCORED_TABLE, "scoring_date = ?", [day])
+
+
+def contract_of(wh: WarehouseBackend) -> FeatureContract:
+    return feature_contract_of(load_catalog(wh))

@@ -1,0 +1,110 @@
+"""What registration reads and writes: the judged models, the scorer's parts, the MLflow registry.
+
+A target is registrable only when its evaluation let a candidate through and the model files
+are still the ones that evaluation judged (their hashes match).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import mlflow
+import pandas as pd
+import polars as pl
+from mlflow import MlflowClient
+
+from wholesaler_assets.domain.contracts.choices import ModelKind
+from wholesaler_assets.domain.evaluation.metrics import pr_auc
+from wholesaler_assets.domain.features.warehouse_records import records_as_of
+from wholesaler_assets.domain.features.zip_market import zip_market_levels, zip_metros
+from wholesaler_assets.domain.scoring.ranking import TierConfig
+from wholesaler_assets.domain.scoring.scorer import Scorer, TargetModel
+from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
+from wholesaler_assets.domain.training.labels import LABEL
+from wholesaler_assets.domain.valuation.arv import renovated_medians
+from wholesaler_assets.io.artifacts import (
+    judged_files_unchanged,
+    load_arv_model,
+    load_calibrators,
+    load_candidate,
+    read_evaluation,
+)
+from wholesaler_assets.io.registry import log_lead_scorer
+from wholesaler_assets.io.warehouse import WarehouseBackend
+
+
+def judged_model(data_root: str | Path, target: str) -> tuple[TargetModel, dict[str, Any]]:
+    """The target's winning model and its evaluation; fails when none won or the files changed since."""
+    evaluation = read_evaluation(data_root, target)
+    if evaluation is None or evaluation["winner"] == "none":
+        raise dg.Failure(f"no registrable model for {target}: "
+                         + (evaluation["explanation"] if evaluation else "model_evaluation has not run"))
+    if not judged_files_unchanged(data_root, target, evaluation):
+        raise dg.Failure(f"the {target} models changed after they were evaluated: materialize "
+                         f"model_evaluation for {target} again before registering")
+    winner: ModelKind = evaluation["winner"]
+    candidate = load_candidate(data_root, target, winner)
+    calibrator = load_calibrators(data_root, target)[winner]
+    return TargetModel(target, candidate.kind, candidate.model, candidate.space, calibrator), evaluation
+
+
+def build_scorer(models: list[TargetModel], catalog: DatasetCatalog, wh: WarehouseBackend, data_root: str | Path,
+                 tiers: TierConfig, exact_reasons_max_rows: int) -> Scorer:
+    """The scorer around the chosen models: ARV (or its fallback medians), market levels and settings."""
+    if catalog.origin == "dataset_spec":
+        return Scorer(models, None, ({}, {}), pl.DataFrame(), {}, tiers=tiers,
+                      spec_features=dict(catalog.feature_columns), exact_reasons_max_rows=exact_reasons_max_rows)
+    sales = wh.read("comparable_sales")
+    arv = load_arv_model(data_root)
+    return Scorer(models, arv, renovated_medians(sales), zip_market_levels(sales), zip_metros(sales),
+                  tiers=tiers, exact_reasons_max_rows=exact_reasons_max_rows)
+
+
+def input_example(scorer: Scorer, wh: WarehouseBackend, holdout: pl.DataFrame) -> pd.DataFrame:
+    """Three real lead records as a user's system would send them (JSON-friendly types)."""
+    if scorer.spec_features is not None:
+        rows = holdout.head(3).select("lead_id", *[c for c in scorer.spec_features if c in holdout.columns])
+    else:
+        day = wh.query("select max(snapshot_date) as d from property_snapshots")["d"][0]
+        snapshot = wh.read("property_snapshots", "snapshot_date = ?", [day])
+        contacts = wh.read("lead_contacts", "lead_id in (select lead_id from lead_contacts order by contact_time "
+                                            "desc limit 3)")
+        rows = records_as_of(day, snapshot, contacts, wh.read("lead_outcomes").head(0),
+                             include_uncontacted_distressed=False).head(3)
+    return rows.with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
+
+
+def champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
+    """The current champion's PR-AUC on today's holdout rows, for the targets it serves."""
+    champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
+    models = {m.target: m for m in getattr(getattr(champion, "scorer", None), "models", [])}
+    return {target: pr_auc(holdout[LABEL].to_numpy(), models[target].probabilities(holdout))
+            for target, holdout in holdouts.items() if target in models}
+
+
+def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd.DataFrame,
+                    params: dict[str, Any], metrics: dict[str, float]) -> tuple[str, str, pl.DataFrame]:
+    """Log the scorer as a pyfunc and register it; returns its version, run id and scored example.
+
+    The scorer is stamped with the version it will get; if another registration took that
+    number meanwhile, the run fails rather than serve a scorer that names the wrong version.
+    """
+    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_name="register-lead-scorer") as run:
+        version = str(_next_version(client, name))
+        scorer.model_version, scorer.model_run_id = f"{name} v{version}", run.info.run_id
+        info, scored_example = log_lead_scorer(scorer, example, Path(tmp))
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        registered = mlflow.register_model(info.model_uri, name).version
+    if str(registered) != version:
+        raise dg.Failure(f"another registration took {name} v{version} meanwhile (got v{registered}): "
+                         "register again so the scorer names its own version")
+    return version, run.info.run_id, scored_example
+
+
+def _next_version(client: MlflowClient, name: str) -> int:
+    versions = client.search_model_versions(f"name = '{name}'")
+    return max((int(v.version) for v in versions), default=0) + 1

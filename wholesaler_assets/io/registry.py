@@ -1,0 +1,119 @@
+"""The MLflow model registry: log the scorer, promote challenger to champion, roll back.
+
+`log_lead_scorer` logs a `Scorer` as the `LeadScorer` pyfunc (the `registered_scorer` asset and
+the serving benchmark log it the same way). A new version gets the alias `challenger`. It becomes
+`champion` only when every gate passed and it is not worse than the current champion on the same
+holdout; the version it replaces is noted on it (tag `replaced_champion`), so `wholesaler
+rollback` can put the previous champion back. Older versions stay registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import polars as pl
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.models.model import ModelInfo
+from mlflow.types.schema import ParamSchema, ParamSpec
+
+from wholesaler_assets.domain.scoring.scorer import Scorer
+from wholesaler_assets.io.scorer_artifacts import save_scorer
+from wholesaler_assets.serving.pyfunc import LeadScorer, to_response
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+REPLACED_TAG = "replaced_champion"
+# The endpoint's params; the production proxy's guard refuses any other (held equal by a test).
+SCORER_PARAMS = ParamSchema([ParamSpec("reasons", "string", "auto")])
+
+
+def log_lead_scorer(scorer: Scorer, example: pd.DataFrame, folder: Path) -> tuple[ModelInfo, pl.DataFrame]:
+    """Log `scorer` into the active MLflow run as the `LeadScorer` pyfunc named `lead_scorer`;
+    returns the model info and the scored leads of `example` (lead records as a user sends them).
+
+    The signature has the outputs and the `reasons` param but no input schema: MLflow's input
+    enforcement drops unknown fields silently and lets nulls through, where the scorer's own
+    validation names each bad field (HTTP 400). The package's code travels with the model
+    (`code_paths`) and the requirements are pinned, so `mlflow models serve --env-manager local`
+    needs nothing else. `folder` receives the scorer's files before MLflow copies them.
+    """
+    days = [pd.Timestamp(d).date() for d in example["scoring_date"].dropna()] if "scoring_date" in example else []
+    scored = scorer.score(scorer.validate(example, max(days, default=dt.date.today())))
+    outputs = infer_signature(example, pd.DataFrame(to_response(scored))).outputs
+    info = mlflow.pyfunc.log_model(
+        name="lead_scorer", python_model=LeadScorer(), artifacts=save_scorer(scorer, folder),
+        code_paths=[str(Path(__file__).parents[1])], input_example=example,
+        signature=ModelSignature(outputs=outputs, params=SCORER_PARAMS),
+        model_config={"model_version": scorer.model_version, "model_run_id": scorer.model_run_id},
+        pip_requirements=_requirements(),
+    )
+    return info, scored
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("mlflow", "xgboost-cpu", "scikit-learn", "pandas", "polars", "numpy")]
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What the promotion step decided and why."""
+
+    version: str
+    promoted: bool
+    reason: str
+    previous_champion: str | None
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def decide_promotion(
+    client: MlflowClient,
+    name: str,
+    version: str | int,
+    gates_passed: bool,
+    challenger_pr_auc: dict[str, float],
+    champion_pr_auc: dict[str, float] | None,
+) -> Promotion:
+    """Set `challenger` on the new version and `champion` when it has earned it."""
+    version = str(version)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    current = alias_version(client, name, CHAMPION)
+    if not gates_passed:
+        return Promotion(version, False, "not promoted: a gate failed", current)
+    if current is not None and champion_pr_auc:
+        worse = {t: (challenger_pr_auc.get(t, 0.0), champion_pr_auc[t]) for t in champion_pr_auc
+                 if challenger_pr_auc.get(t, 0.0) < champion_pr_auc[t]}
+        if worse:
+            detail = ", ".join(f"{t} PR-AUC {new:.4f} < champion {old:.4f}" for t, (new, old) in worse.items())
+            return Promotion(version, False, f"not promoted: worse than champion v{current} on the same holdout "
+                                             f"({detail})", current)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    if current is not None:
+        client.set_model_version_tag(name, version, REPLACED_TAG, current)
+    reason = f"promoted over champion v{current}" if current else "promoted: first champion"
+    return Promotion(version, True, reason, current)
+
+
+def rollback(client: MlflowClient, name: str) -> tuple[str, str]:
+    """Give `champion` back to the version the current champion replaced; returns (from, to)."""
+    current = alias_version(client, name, CHAMPION)
+    if current is None:
+        raise ValueError(f"registered model {name!r} has no champion to roll back")
+    previous = client.get_model_version(name, current).tags.get(REPLACED_TAG)
+    if not previous:
+        raise ValueError(f"champion v{current} of {name!r} replaced no earlier champion: nothing to roll back to")
+    client.set_registered_model_alias(name, CHAMPION, previous)
+    client.set_model_version_tag(name, current, "rolled_back", "true")
+    return current, str(previous)

@@ -1,0 +1,73 @@
+"""What a scoring run reads: the champion scorer from the MLflow registry and the day's leads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import mlflow
+import polars as pl
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from wholesaler_assets.domain.features.warehouse_records import records_as_of
+from wholesaler_assets.domain.scoring.ranking import latest_splits
+from wholesaler_assets.domain.scoring.scorer import Scorer
+from wholesaler_assets.io.inputs import SCORED_TABLE
+from wholesaler_assets.io.warehouse import WarehouseBackend
+from wholesaler_assets.resources import MlflowResource
+
+
+def load_scorer(mlflow_tracking: MlflowResource, alias: str) -> tuple[Scorer, str]:
+    """The scorer behind the alias, with its registered version."""
+    mlflow_tracking.start()
+    name = mlflow_tracking.registered_model
+    try:
+        version = MlflowClient().get_model_version_by_alias(name, alias)
+    except MlflowException:
+        raise dg.Failure(f"no {name}@{alias} in the MLflow registry: the gates have not promoted a scorer yet "
+                         "(see model_evaluation and registered_scorer)") from None
+    model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}").unwrap_python_model()
+    scorer = getattr(model, "scorer", None)
+    if not isinstance(scorer, Scorer):
+        raise dg.Failure(f"{name} v{version.version} predates lead-record scoring: register a new scorer")
+    return scorer, str(version.version)
+
+
+def active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, max_snapshot_age_days: int,
+                   next_channel: str, include_uncontacted_distressed: bool) -> pl.DataFrame:
+    """Lead records of every active lead on `day` (a lead file: each lead's latest row)."""
+    if scorer.spec_features is not None:
+        contacts = wh.read("lead_contacts", "contact_time < ?", [dt.datetime.combine(day + dt.timedelta(days=1),
+                                                                                   dt.time(), tzinfo=dt.UTC)])
+        latest = contacts.sort("contact_time").unique("lead_id", keep="last").sort("lead_id")
+        return latest.select("lead_id", pl.lit(day).alias("scoring_date"),
+                             *[pl.col(c) for c in scorer.spec_features if c in latest.columns])
+    snapshot_day = wh.query("select max(snapshot_date) as d from property_snapshots where snapshot_date <= ?",
+                            [day])["d"][0] if wh.table_exists("property_snapshots") else None
+    if snapshot_day is None or (day - snapshot_day).days > max_snapshot_age_days:
+        raise dg.Failure(f"no property snapshot within {max_snapshot_age_days} days before {day} "
+                         f"(latest: {snapshot_day}): materialize property_snapshots for {day} first")
+    return records_as_of(day, wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day]),
+                         wh.read("lead_contacts"), wh.read("lead_outcomes"), next_channel,
+                         include_uncontacted_distressed)
+
+
+def lead_splits(wh: WarehouseBackend, target: str) -> pl.DataFrame:
+    """Each lead's split in the value target's training table (see `domain.scoring.latest_splits`)."""
+    if not wh.table_exists("training_table"):
+        return latest_splits(pl.DataFrame(schema={"lead_id": pl.String, "split": pl.String,
+                                                  "contact_time": pl.Datetime("us", "UTC")}))
+    return latest_splits(wh.query("select lead_id, split, contact_time from training_table where target = ?",
+                                  [target]))
+
+
+def previous_reasons(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame | None:
+    """The reasons of the last scoring day before `day`, re-used where a lead's features did not change."""
+    if not wh.table_exists(SCORED_TABLE):
+        return None
+    last = wh.query(f"select max(scoring_date) as d from {SCORED_TABLE} where scoring_date < ?", [day])["d"][0]
+    if last is None:
+        return None
+    return wh.query(f"select lead_id, feature_hash, top_reasons, narrative, reasons_method, reasons_as_of "
+                    f"from {SCORED_TABLE} where scoring_date = ?", [last])
