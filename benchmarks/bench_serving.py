@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import requests
+from _support import publish  # benchmarks/_support.py, beside this script
 from bench_scoring import market_and_scorer, replicate  # benchmarks/bench_scoring.py, beside this script
 from mlflow import MlflowClient
 
@@ -195,7 +196,7 @@ def main() -> None:
     aims = {"p99_ms <= 25": figures["p99_ms"] <= 25, "batch_1000_ms < 150": figures["batch_1000_ms"] < 150,
             "soak_5xx == 0": figures["soak_5xx"] == 0, "server up after soak": figures["server_up_after_soak"]}
     print("aims: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in aims.items()))
-    print(json.dumps(figures))
+    publish("bench_serving", figures)
 
 
 def run(args: argparse.Namespace, server: subprocess.Popen, port: int, payload: list[dict], in_process) -> dict:
