@@ -22,6 +22,7 @@ from wholesaler_assets.domain.contracts.sources import UTC_DATETIME, ColumnSpec,
 from wholesaler_assets.domain.contracts.targets import TARGETS
 from wholesaler_assets.domain.gates.data_quality import QualityThresholds
 from wholesaler_assets.domain.ingestion.validation import FileVerdict, read_raw, validate_file
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 
 TargetName = Literal["booked_call_7d", "qualified_14d", "deal_30d"]
@@ -189,13 +190,13 @@ def _is_numeric_text(series: pl.Series) -> bool:
     if series.dtype != pl.String:
         return False
     values = series.drop_nulls()
-    return values.len() > 0 and values.cast(pl.Float64, strict=False).is_not_null().mean() >= _PARSE_SHARE
+    return values.len() > 0 and as_float(values.cast(pl.Float64, strict=False).is_not_null().mean()) >= _PARSE_SHARE
 
 
 def _is_boolean_text(series: pl.Series) -> bool:
     values = series.drop_nulls()
     return (series.dtype == pl.String and values.len() > 0
-            and values.str.to_lowercase().is_in(["true", "false"]).mean() >= _PARSE_SHARE)
+            and as_float(values.str.to_lowercase().is_in(["true", "false"]).mean()) >= _PARSE_SHARE)
 
 
 def _is_date_text(series: pl.Series) -> bool:
