@@ -46,7 +46,7 @@ def blocked_assignment(leads: pl.DataFrame, segment_column: str = "value_segment
         parts.append(pl.DataFrame({"lead_id": ids[order], "segment": segment,
                                    "arm": np.array(ARMS)[slots[: ids.size]],
                                    "block": np.arange(ids.size) // block_size}))
-    schema = {"lead_id": pl.String, "segment": pl.String, "arm": pl.String, "block": pl.Int64}
+    schema = pl.Schema({"lead_id": pl.String, "segment": pl.String, "arm": pl.String, "block": pl.Int64})
     return (pl.concat(parts) if parts else pl.DataFrame(schema=schema)).cast(schema).sort("lead_id")
 
 
