@@ -149,7 +149,7 @@ def lead_tables_from_spec(spec: DatasetSpec, good_rows: pl.DataFrame, features: 
         if target.outcome_time:
             truth.append(pl.col(target.outcome_time).alias(TARGETS[name].outcome_time_column))
         else:
-            truth.append(pl.col(target.label).cast(pl.Int8).alias(f"{LABEL_PREFIX}{name}"))
+            truth.append(pl.col(target.label or "").cast(pl.Int8).alias(f"{LABEL_PREFIX}{name}"))
     outcomes = good_rows.select(pl.col(spec.lead_id).alias("lead_id"), *truth).sort("lead_id")
     return contacts, outcomes
 

@@ -87,7 +87,7 @@ def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator,
     )
 
 
-def holdout_score_rows(holdout: pl.DataFrame, scores: dict[str, HoldoutScores]) -> pl.DataFrame:
+def holdout_score_rows(holdout: pl.DataFrame, scores: dict[ModelKind, HoldoutScores]) -> pl.DataFrame:
     """One row per holdout contact and candidate: its label, value segment and calibrated probability
     as the evaluation scored it (what the gates judged; the registered scorer must give the same)."""
     ids = holdout.select("contact_id", "lead_id", "contact_time")
