@@ -169,8 +169,8 @@ def ab_test_assignments(context: dg.AssetExecutionContext, config: AssignmentCon
         metadata={"leads": assignment.height, **{f"{arm}_leads": n for arm, n in found.arm_sizes.items()},
                   "smd": dg.MetadataValue.json(found.smd)},
         check_results=[gate_check(GateResult(
-            "arms_balanced", passed,
-            f"largest |SMD| {abs(worst[1]):.3f} ({worst[0]}), must be < {config.max_smd}; largest segment "
+            name="arms_balanced", passed=passed,
+            summary=f"largest |SMD| {abs(worst[1]):.3f} ({worst[0]}), must be < {config.max_smd}; largest segment "
             f"gap {found.largest_segment_gap} leads, must be <= {config.max_segment_gap}",
             value=abs(worst[1]), threshold=config.max_smd,
             details={"smd": found.smd, "arm_sizes": found.arm_sizes,
