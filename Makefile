@@ -30,6 +30,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
+	@$(BIN)/mypy
 
 dev: $(STAMP)
 	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

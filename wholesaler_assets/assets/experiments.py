@@ -29,6 +29,7 @@ from wholesaler_assets.domain.experiments.simulator import (
 )
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
+from wholesaler_assets.domain.scalars import as_datetime, as_float
 from wholesaler_assets.io.experiments import APPROVALS_TABLE, RECOMMENDATIONS_TABLE, write_report
 from wholesaler_assets.io.warehouse import WarehouseBackend
 from wholesaler_assets.partitions import DAILY_PARTITIONS
@@ -119,7 +120,7 @@ def ab_test_design(context: dg.AssetExecutionContext, config: AbDesignConfig, wa
     if not labelled.height:
         raise dg.Failure(f"no contact with a closed 7-day window in the {config.base_rate_days} days before {day}")
     try:
-        design = design_test(float(labelled["booked"].mean()), config.contacts_per_day,
+        design = design_test(as_float(labelled["booked"].mean()), config.contacts_per_day,
                              DesignConfig(config.relative_lift, config.alpha, config.power, config.adoption))
     except ValueError as exc:
         raise dg.Failure(str(exc)) from None
@@ -168,8 +169,8 @@ def ab_test_assignments(context: dg.AssetExecutionContext, config: AssignmentCon
         metadata={"leads": assignment.height, **{f"{arm}_leads": n for arm, n in found.arm_sizes.items()},
                   "smd": dg.MetadataValue.json(found.smd)},
         check_results=[gate_check(GateResult(
-            "arms_balanced", passed,
-            f"largest |SMD| {abs(worst[1]):.3f} ({worst[0]}), must be < {config.max_smd}; largest segment "
+            name="arms_balanced", passed=passed,
+            summary=f"largest |SMD| {abs(worst[1]):.3f} ({worst[0]}), must be < {config.max_smd}; largest segment "
             f"gap {found.largest_segment_gap} leads, must be <= {config.max_segment_gap}",
             value=abs(worst[1]), threshold=config.max_smd,
             details={"smd": found.smd, "arm_sizes": found.arm_sizes,
@@ -255,7 +256,7 @@ def campaign_recommendations(config: CampaignRecommendationConfig, warehouse: Wa
     contacts, outcomes = wh.read("lead_contacts"), wh.read("lead_outcomes")
     if not contacts.height:
         raise dg.Failure("no contacts in lead_contacts: materialize lead_tables first")
-    labelled = labelled_contacts(contacts, outcomes, contacts["contact_time"].max())
+    labelled = labelled_contacts(contacts, outcomes, as_datetime(contacts["contact_time"].max()))
     recs = recommendations(labelled, RecommendationConfig(config.max_p_value, config.min_contacts,
                                                           config.contacts_per_day, config.top_n))
     wh.replace_table(RECOMMENDATIONS_TABLE, recs.with_columns(generated_at=pl.lit(dt.datetime.now(dt.UTC))))

@@ -19,6 +19,7 @@ from wholesaler_assets.domain.gates.tables import (
     snapshot_gates,
 )
 from wholesaler_assets.domain.ingestion.validation import FileRejected
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.snapshots.lead_tables import (
     comparable_sales_from_source,
     lead_contacts_from_source,
@@ -73,7 +74,7 @@ def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
         "snapshot_date": str(day),
         "tax_delinquent": int(snapshot["tax_delinquent"].sum()),
         "in_foreclosure": int(snapshot["in_foreclosure"].sum()),
-        "median_equity_share": float(snapshot["equity_share"].median() or 0.0),
+        "median_equity_share": as_float(snapshot["equity_share"].median() or 0.0),
         "preview": preview(snapshot),
     })
     for gate in gates:
@@ -154,7 +155,7 @@ def comparable_sales(config: QualityConfig, warehouse: WarehouseResource):
     by_condition = dict(sales.group_by("condition_at_sale").len().sort("len", descending=True).iter_rows())
     yield dg.Output(sales, metadata={
         "dagster/row_count": sales.height,
-        "median_price_per_sqft": float(sales["price_per_sqft"].median() or 0.0),
+        "median_price_per_sqft": as_float(sales["price_per_sqft"].median() or 0.0),
         "sales_by_condition": counts_table({str(k): v for k, v in by_condition.items()}, "condition_at_sale"),
         "preview": preview(sales),
     })

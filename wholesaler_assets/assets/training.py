@@ -12,6 +12,7 @@ from wholesaler_assets.domain.features.contact_features import source_contact_fe
 from wholesaler_assets.domain.features.contract import contract_violations
 from wholesaler_assets.domain.gates.data_quality import QualityThresholds
 from wholesaler_assets.domain.gates.tables import TRAINING_TABLE_CHECKS, not_applicable, training_table_gates
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.training.audit import STAT_CHECKS, audit_features
 from wholesaler_assets.domain.training.labels import LABEL
 from wholesaler_assets.domain.training.selection import (
@@ -47,7 +48,7 @@ def contact_features(warehouse: WarehouseResource) -> dg.Output[pl.DataFrame]:
     return dg.Output(features, metadata={
         "dagster/row_count": features.height,
         "dataset": catalog.name,
-        "snapshot_matched_share": float(features["snapshot_date"].is_not_null().mean()) if features.height else 0.0,
+        "snapshot_matched_share": as_float(features["snapshot_date"].is_not_null().mean()) if features.height else 0.0,
         "features": len(feature_contract_of(catalog).features),
         "preview": preview(features),
     })

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import mlflow
 import pandas as pd
 import polars as pl
 import xgboost as xgb
+from mlflow.pyfunc import PythonModel
 
 from wholesaler_assets.domain.features.record_validation import InvalidRecords
 from wholesaler_assets.domain.scoring.scorer import APPROXIMATE, EXACT, Scorer
@@ -40,7 +40,7 @@ SERVING_XGBOOST_THREADS = 1
 MAX_LEADS_PER_REQUEST = 10_000
 
 
-class LeadScorer(mlflow.pyfunc.PythonModel):
+class LeadScorer(PythonModel):  # not mlflow.pyfunc.PythonModel: mypy sees mlflow's lazy loader
     """The pyfunc MLflow serves: raw lead records in, scored leads out (see the README's serving schema).
 
     `predict` returns one JSON-ready record per lead, exactly the endpoint's `predictions`

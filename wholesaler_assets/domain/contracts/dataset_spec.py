@@ -22,6 +22,7 @@ from wholesaler_assets.domain.contracts.sources import UTC_DATETIME, ColumnSpec,
 from wholesaler_assets.domain.contracts.targets import TARGETS
 from wholesaler_assets.domain.gates.data_quality import QualityThresholds
 from wholesaler_assets.domain.ingestion.validation import FileVerdict, read_raw, validate_file
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 
 TargetName = Literal["booked_call_7d", "qualified_14d", "deal_30d"]
@@ -148,7 +149,7 @@ def lead_tables_from_spec(spec: DatasetSpec, good_rows: pl.DataFrame, features: 
         if target.outcome_time:
             truth.append(pl.col(target.outcome_time).alias(TARGETS[name].outcome_time_column))
         else:
-            truth.append(pl.col(target.label).cast(pl.Int8).alias(f"{LABEL_PREFIX}{name}"))
+            truth.append(pl.col(target.label or "").cast(pl.Int8).alias(f"{LABEL_PREFIX}{name}"))
     outcomes = good_rows.select(pl.col(spec.lead_id).alias("lead_id"), *truth).sort("lead_id")
     return contacts, outcomes
 
@@ -189,13 +190,13 @@ def _is_numeric_text(series: pl.Series) -> bool:
     if series.dtype != pl.String:
         return False
     values = series.drop_nulls()
-    return values.len() > 0 and values.cast(pl.Float64, strict=False).is_not_null().mean() >= _PARSE_SHARE
+    return values.len() > 0 and as_float(values.cast(pl.Float64, strict=False).is_not_null().mean()) >= _PARSE_SHARE
 
 
 def _is_boolean_text(series: pl.Series) -> bool:
     values = series.drop_nulls()
     return (series.dtype == pl.String and values.len() > 0
-            and values.str.to_lowercase().is_in(["true", "false"]).mean() >= _PARSE_SHARE)
+            and as_float(values.str.to_lowercase().is_in(["true", "false"]).mean()) >= _PARSE_SHARE)
 
 
 def _is_date_text(series: pl.Series) -> bool:

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pandera.polars as pa
 import polars as pl
 
-NOT_REPORTED, NULL_IS_VALUE = "not_reported", "null"
-KEEP, REJECT = "keep", "reject"
-QUARANTINE_ROWS = "quarantine_rows"
+NOT_REPORTED: Final = "not_reported"
+NULL_IS_VALUE: Final = "null"
+KEEP: Final = "keep"
+REJECT: Final = "reject"
+QUARANTINE_ROWS: Final = "quarantine_rows"
 DEFAULT_MAX_TEXT_LENGTH = 1_000
 # Printable, and not starting like a formula a spreadsheet would run when the cell is exported.
 FREE_TEXT_PATTERN = r"^[^=+\-@\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from wholesaler_assets.domain.contracts.choices import Winner
 from wholesaler_assets.domain.evaluation.metrics import (
     brier,
     coefficient_of_variation,
@@ -221,7 +222,7 @@ def _failures(gates: list[GateResult]) -> str:
 
 
 def choose_winner(xgb_gates: list[GateResult], baseline_gates: list[GateResult], xgb_pr_auc: float,
-                  baseline_pr_auc: float) -> tuple[str, str]:
+                  baseline_pr_auc: float) -> tuple[Winner, str]:
     """("xgboost" | "baseline" | "none", explanation).
 
     XGBoost wins when all its gates pass. Otherwise the baseline wins when all its gates except

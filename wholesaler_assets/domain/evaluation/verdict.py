@@ -17,6 +17,7 @@ from wholesaler_assets.domain.contracts.choices import ModelKind, Winner
 from wholesaler_assets.domain.evaluation.gates import GateThresholds, HoldoutScores, choose_winner, evaluate_gates
 from wholesaler_assets.domain.evaluation.metrics import brier, lift_at, pr_auc, segment_ece
 from wholesaler_assets.domain.gates.result import GateResult
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.training.calibration import (
     SegmentedCalibrator,
     expected_calibration_error,
@@ -82,11 +83,11 @@ def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator,
         segments=segments,
         cv_pr_aucs=list(candidate.cv.fold_pr_aucs),
         train_pr_auc=candidate.cv.mean_pr_auc,
-        train_positive_rate=float(candidate.cv.oof[LABEL].mean()) if candidate.cv.oof.height else float("nan"),
+        train_positive_rate=as_float(candidate.cv.oof[LABEL].mean()) if candidate.cv.oof.height else float("nan"),
     )
 
 
-def holdout_score_rows(holdout: pl.DataFrame, scores: dict[str, HoldoutScores]) -> pl.DataFrame:
+def holdout_score_rows(holdout: pl.DataFrame, scores: dict[ModelKind, HoldoutScores]) -> pl.DataFrame:
     """One row per holdout contact and candidate: its label, value segment and calibrated probability
     as the evaluation scored it (what the gates judged; the registered scorer must give the same)."""
     ids = holdout.select("contact_id", "lead_id", "contact_time")

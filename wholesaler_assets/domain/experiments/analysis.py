@@ -19,6 +19,7 @@ import polars as pl
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from wholesaler_assets.domain.experiments.design import TestDesign, spending_boundaries
+from wholesaler_assets.domain.scalars import as_float, as_int
 
 OUTCOME_WINDOW_DAYS = 7
 QUEUE_LANE = "treatment_queue"
@@ -122,7 +123,7 @@ def analyze(contacts: pl.DataFrame, design: TestDesign, as_of_day: int, look: st
     looks = sorted({*(f for f in previous_looks if f < fraction), fraction})
     boundary = spending_boundaries(looks, design.alpha)[-1]
     treated = done.filter(pl.col("arm") == "treatment")
-    adoption = float((treated["lane"] == QUEUE_LANE).mean() or 0.0) if treated.height else 0.0
+    adoption = as_float((treated["lane"] == QUEUE_LANE).mean() or 0.0) if treated.height else 0.0
     adopted_lift = overall.lift / adoption if adoption > 0 else float("nan")
     crossed = abs(overall.z) >= boundary
     meets = bool(adopted_lift >= design.relative_lift)
@@ -149,7 +150,7 @@ def _decision(look: str, overall: ArmComparison, crossed: bool, meets: bool, bou
 
 def cumulative_bookings(contacts: pl.DataFrame) -> pl.DataFrame:
     """Per arm and day: contacts and booked calls so far (by booking day)."""
-    days = pl.DataFrame({"day": np.arange(int(contacts["day"].max() or 0) + 1)})
+    days = pl.DataFrame({"day": np.arange(as_int(contacts["day"].max() or 0) + 1)})
     rows = []
     for arm in ("treatment", "control"):
         mine = contacts.filter(pl.col("arm") == arm)

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from wholesaler_assets.domain.evaluation.verdict import segments_of
+from wholesaler_assets.domain.scalars import as_int
 
 ARMS = ("treatment", "control")
 BALANCE_COVARIATES = ("priority_score", "market_value", "equity_share", "campaign_step", "days_since_contact",
@@ -45,7 +46,7 @@ def blocked_assignment(leads: pl.DataFrame, segment_column: str = "value_segment
         parts.append(pl.DataFrame({"lead_id": ids[order], "segment": segment,
                                    "arm": np.array(ARMS)[slots[: ids.size]],
                                    "block": np.arange(ids.size) // block_size}))
-    schema = {"lead_id": pl.String, "segment": pl.String, "arm": pl.String, "block": pl.Int64}
+    schema = pl.Schema({"lead_id": pl.String, "segment": pl.String, "arm": pl.String, "block": pl.Int64})
     return (pl.concat(parts) if parts else pl.DataFrame(schema=schema)).cast(schema).sort("lead_id")
 
 
@@ -83,7 +84,7 @@ def balance(leads: pl.DataFrame, assignment: pl.DataFrame,
             smd[name] = standardized_mean_difference(values[is_t], values[~is_t])
     sizes = assignment.group_by("segment", "arm").len().with_columns(pl.col("len").cast(pl.Int64))
     gaps = sizes.pivot(on="arm", index="segment", values="len").fill_null(0)
-    gap = int((gaps.get_column("treatment") - gaps.get_column("control")).abs().max() or 0) \
+    gap = as_int((gaps.get_column("treatment") - gaps.get_column("control")).abs().max() or 0) \
         if {"treatment", "control"} <= set(gaps.columns) else assignment.height
     counts = dict(assignment.group_by("arm").len().iter_rows())
     return Balance(smd, {arm: int(counts.get(arm, 0)) for arm in ARMS}, gap)

@@ -139,7 +139,8 @@ def recommendations(labelled: pl.DataFrame, config: RecommendationConfig = Recom
     """The flagged elements ranked by impact, each with the size of the test that would confirm it."""
     found = sorted(find_weak_elements(labelled, config), key=lambda f: (-f["extra_booked_per_1000_contacts"],
                                                                          f["recommendation_id"]))
-    seen, rows = set(), []
+    seen: set[str] = set()
+    rows: list[dict] = []
     for finding in found:
         if finding["recommendation_id"] in seen:
             continue

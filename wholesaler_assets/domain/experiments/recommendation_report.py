@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from wholesaler_assets.domain.experiments.campaigns import conversion_table
+from wholesaler_assets.domain.scalars import as_float
 
 APPROVE_COMMAND = "wholesaler approve-recommendation ID --by NAME --decision approved|rejected [--note TEXT]"
 
@@ -23,7 +24,7 @@ def recommendations_markdown(status: pl.DataFrame, labelled: pl.DataFrame) -> st
              "Nothing here changes a campaign. Each recommendation waits for a person's decision:", "",
              f"    {APPROVE_COMMAND}", "",
              f"{labelled.height:,} contacts with a closed 7-day window; booked-call rate "
-             f"{float(labelled['booked'].mean() or 0):.2%}.", "", "## Recommendations, by impact", ""]
+             f"{as_float(labelled['booked'].mean() or 0):.2%}.", "", "## Recommendations, by impact", ""]
     if status.height:
         lines += ["| rank | id | status | change | evidence | extra booked calls per 1,000 contacts | "
                   "confirming test |", "|---|---|---|---|---|---|---|"]

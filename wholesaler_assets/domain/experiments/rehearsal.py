@@ -16,6 +16,7 @@ from wholesaler_assets.domain.experiments.analysis import OUTCOME_WINDOW_DAYS, a
 from wholesaler_assets.domain.experiments.assignment import blocked_assignment
 from wholesaler_assets.domain.experiments.design import DesignConfig, TestDesign, design_test
 from wholesaler_assets.domain.experiments.simulator import SimulationConfig, ab_lanes, simulate
+from wholesaler_assets.domain.scalars import as_float
 
 
 def final_day(design: TestDesign) -> int:
@@ -70,6 +71,6 @@ def calibrated_design(leads: pl.DataFrame, assignment: pl.DataFrame, first: Test
     design = first
     for _ in range(rounds):
         contacts = rehearse(leads, assignment, design, config, planted_lift=0.0)
-        rate = float(contacts.filter(pl.col("arm") == "control")["booked"].mean() or first.base_rate)
+        rate = as_float(contacts.filter(pl.col("arm") == "control")["booked"].mean() or first.base_rate)
         design = design_test(rate, config.contacts_per_day, design_config, first.primary_outcome)
     return design

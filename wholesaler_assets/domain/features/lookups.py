@@ -16,7 +16,8 @@ import polars as pl
 SMALL_COLUMN_ROWS = 2_000  # where a python lookup and replace_strict cost the same (~0.25 ms)
 
 
-def mapped(column: pl.Series, mapping: Mapping[Any, Any], dtype: pl.DataType, name: str | None = None) -> pl.Series:
+def mapped(column: pl.Series, mapping: Mapping[Any, Any], dtype: type[pl.DataType] | pl.DataType,
+           name: str | None = None) -> pl.Series:
     """`column` with each value replaced by `mapping[value]`; null where the value is null or unmapped."""
     name = column.name if name is None else name
     if column.len() <= SMALL_COLUMN_ROWS:

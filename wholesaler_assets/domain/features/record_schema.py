@@ -69,9 +69,9 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
 )
 FIELDS_BY_NAME = {f.name: f for f in RECORD_FIELDS}
 REQUIRED_FIELDS = tuple(f.name for f in RECORD_FIELDS if f.required)
-POLARS_TYPES: dict[str, pl.DataType] = {"text": pl.String, "number": pl.Float64, "integer": pl.Int64,
-                                        "boolean": pl.Boolean, "date": pl.Date}
-RECORD_SCHEMA: dict[str, pl.DataType] = {f.name: POLARS_TYPES[f.kind] for f in RECORD_FIELDS}
+POLARS_TYPES: dict[str, type[pl.DataType]] = {"text": pl.String, "number": pl.Float64, "integer": pl.Int64,
+                                              "boolean": pl.Boolean, "date": pl.Date}
+RECORD_SCHEMA: dict[str, type[pl.DataType]] = {f.name: POLARS_TYPES[f.kind] for f in RECORD_FIELDS}
 DATE_FIELDS_NOT_AFTER_SCORING = ("latest_event_date", "last_contact_date")
 
 

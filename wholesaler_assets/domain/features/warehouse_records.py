@@ -26,7 +26,7 @@ NEW_LEAD_PREFIX = "new-"
 DAYS_PER_YEAR = 365.25
 
 
-def _property_state() -> list[pl.Expr]:
+def _property_state() -> list[str | pl.Expr]:
     """The property fields of a lead record from a snapshot row (`snapshot_date` kept for `_records`).
 
     The mortgage balance is market value minus estimated equity, floored at 0 (a loan balance is

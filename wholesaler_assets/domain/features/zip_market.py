@@ -11,6 +11,7 @@ import datetime as dt
 import polars as pl
 
 from wholesaler_assets.domain.features.lookups import mapped
+from wholesaler_assets.domain.scalars import as_date
 
 TREND_WINDOW_MONTHS = 6
 
@@ -31,7 +32,8 @@ def zip_market_levels(sales: pl.DataFrame) -> pl.DataFrame:
               "zip_price_trend": pl.Float64}
     if monthly.is_empty():
         return pl.DataFrame(schema=schema)
-    months = pl.date_range(monthly["month"].min(), monthly["month"].max(), "1mo", eager=True).alias("month")
+    first, last = as_date(monthly["month"].min()), as_date(monthly["month"].max())
+    months = pl.date_range(first, last, "1mo", eager=True).alias("month")
     grid = monthly.select("zip_code").unique().join(months.to_frame(), how="cross")
     recent = pl.col("median_ppsf").rolling_mean(TREND_WINDOW_MONTHS, min_samples=2).over("zip_code")
     return (

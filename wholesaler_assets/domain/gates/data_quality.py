@@ -16,6 +16,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from wholesaler_assets.domain.gates.result import GateResult
+from wholesaler_assets.domain.scalars import as_float
 
 MAX_EXAMPLES = 5
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -167,7 +168,7 @@ def matched_share(table: pl.DataFrame, column: str, min_share: float, applicable
         return GateResult(name="matched_share", passed=True, threshold=min_share,
                           summary="not applicable: this dataset has no property snapshots",
                           details={"applicable": False})
-    share = float(table[column].is_not_null().mean()) if table.height else 0.0
+    share = as_float(table[column].is_not_null().mean()) if table.height else 0.0
     passed = share >= min_share
     unmatched = table.filter(pl.col(column).is_null())
     return GateResult(

@@ -42,7 +42,8 @@ class FileLook:
 def ready_files(looks: Iterable[FileLook],
                 previous: dict[str, tuple[int, int]]) -> tuple[list[FileLook], list[FileLook]]:
     """Split this look's files into (ready, still arriving) against the previous look's states."""
-    ready, arriving = [], []
+    ready: list[FileLook] = []
+    arriving: list[FileLook] = []
     for look in looks:
         stable = previous.get(look.path_key) == look.state
         (ready if look.done_marker or stable else arriving).append(look)

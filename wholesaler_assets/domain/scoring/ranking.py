@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 from pydantic.dataclasses import dataclass
 
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
 
 TIERS = ("A", "B", "C", "D")
@@ -114,10 +115,10 @@ def tier_figures(scored: pl.DataFrame) -> dict[str, Any]:
     return {
         "leads": n,
         "leads_per_tier": {t: int(counts.get(t, 0)) for t in TIERS},
-        "share_passing_buy_box": float(scored["passes_buy_box"].mean()) if n else 0.0,
-        "p90_priority_score": float(scored["priority_score"].quantile(0.9)) if n else 0.0,
+        "share_passing_buy_box": as_float(scored["passes_buy_box"].mean()) if n else 0.0,
+        "p90_priority_score": as_float(scored["priority_score"].quantile(0.9)) if n else 0.0,
         # the seeds' aim: the top decile of priority carries >= $35K of projected profit
-        "median_profit_top_decile_priority": float(top["conservative_profit"].median() or 0.0) if n else 0.0,
+        "median_profit_top_decile_priority": as_float(top["conservative_profit"].median() or 0.0) if n else 0.0,
         "arv_fallback_share": float(scored.select((pl.col("arv_method") != "model").mean()).item()) if n else 0.0,
     }
 

@@ -113,7 +113,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.ndarray, ...]:
+def conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """p_book, p_qual (given booked), p_deal (given qualified) of each step; see the module doc."""
     c, q, d = BOOKING_COEFFICIENTS, QUALIFY_COEFFICIENTS, DEAL_COEFFICIENTS
     col = {name: f[name].to_numpy().astype(np.float64) for name in (

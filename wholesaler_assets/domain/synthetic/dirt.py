@@ -110,7 +110,7 @@ def dirty(df: pl.DataFrame, contract: SourceContract, config: MarketConfig, csv:
         elif kind == "future":
             offset = pl.Series(rng.integers(0, 365, n)).cast(pl.Int64) * 86_400_000_000
             value = (pl.lit(dt.datetime.combine(future, dt.time(12), dt.UTC)).cast(dtype)
-                     + pl.duration(microseconds=offset)).cast(dtype)
+                     + pl.duration(microseconds=pl.lit(offset))).cast(dtype)
         else:
             df = df.with_columns(pl.col(column).cast(pl.String))
             value = pl.lit(bad)

@@ -60,10 +60,10 @@ def _to_contract(df: pl.DataFrame, name: str) -> pl.DataFrame:
 def properties_frame(records: pl.DataFrame, s: dict[str, np.ndarray], zips: Zips,
                       cfg: MarketConfig) -> pl.DataFrame:
     pidx = records["pidx"].to_numpy()
-    address = pl.DataFrame({"no": s["street_no"][pidx], "street": s["street"][pidx],
-                            "sfx": s["suffix"][pidx]})
-    address = address.select(pl.concat_str(pl.col("no").cast(pl.String), _decode("street", STREETS),
-                                           _decode("sfx", STREET_SUFFIXES), separator=" ")).to_series()
+    parts = pl.DataFrame({"no": s["street_no"][pidx], "street": s["street"][pidx],
+                          "sfx": s["suffix"][pidx]})
+    address = parts.select(pl.concat_str(pl.col("no").cast(pl.String), _decode("street", STREETS),
+                                         _decode("sfx", STREET_SUFFIXES), separator=" ")).to_series()
     metro_of_zip = [cfg.metros[m] for m in zips.metro]
     out = records.with_columns(address=address).select(
         _id("P", pl.col("pidx")).alias("property_id"), pl.col("eff").cast(pl.Date).alias("effective_date"),

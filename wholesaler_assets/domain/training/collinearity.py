@@ -131,5 +131,5 @@ def centred_triangle(frame: pl.DataFrame, columns: list[str], chunk_rows: int = 
         values = floats.slice(start, chunk_rows).to_numpy()
         centred = np.where(np.isnan(values), 0.0, values - means)  # imputed mean, centred: 0
         # QR of [R_so_far; chunk] keeps R'R equal to the cross-products of every row seen.
-        triangle = np.linalg.qr(np.vstack([triangle, centred]), mode="r")
+        triangle = np.linalg.qr(np.vstack([triangle, centred]), mode="r")  # type: ignore[assignment]  # stub: R alone
     return triangle

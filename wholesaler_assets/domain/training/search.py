@@ -67,8 +67,9 @@ def search_space(n_configs: int, seed: int = SEED) -> list[XGBConfig]:
     # costs time without gaining. Every point of this grid lies on that plateau.
     grid = list(itertools.product((3, 4), (0.03, 0.05), (200, 300), (20.0, 50.0)))
     picks = np.random.default_rng(seed).choice(len(grid), size=min(n_configs, len(grid)), replace=False)
-    return [XGBConfig(*grid[i], imbalance=imbalance)
-            for i in sorted(picks) for imbalance in ("none", "scale_pos_weight")]
+    return [XGBConfig(depth, rate, rounds, weight, imbalance)
+            for depth, rate, rounds, weight in (grid[i] for i in sorted(picks))
+            for imbalance in ("none", "scale_pos_weight")]
 
 
 def fit_xgboost(train: pl.DataFrame, space: FeatureSpace, config: XGBConfig) -> xgb.Booster:

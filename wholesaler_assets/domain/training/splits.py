@@ -16,6 +16,8 @@ import polars as pl
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from wholesaler_assets.domain.scalars import as_datetime
+
 TRAIN, HOLDOUT, GAP = "train", "holdout", "gap"
 
 
@@ -55,7 +57,7 @@ def blocked_folds(table: pl.DataFrame, config: SplitConfig) -> pl.DataFrame:
         validation = train.filter(pl.col("block") == fold)
         if validation.is_empty():
             continue
-        starts = validation["contact_time"].min()
+        starts = as_datetime(validation["contact_time"].min())
         fit = train.filter(pl.col("contact_time") < starts - gap)
         folds.append(pl.concat([
             fit.select(pl.lit(fold).alias("fold"), pl.lit("train").alias("role"), "contact_id"),

@@ -19,6 +19,7 @@ from wholesaler_assets.domain.features.contract import (
     source_feature_contract,
     spec_feature_contract,
 )
+from wholesaler_assets.domain.scalars import as_float
 from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 from wholesaler_assets.domain.training.labels import LABEL, OUTCOME_TIME, label_contacts
 from wholesaler_assets.domain.training.splits import SplitConfig, assign_splits, blocked_folds
@@ -47,7 +48,7 @@ class TrainingTable:
 
     @property
     def positive_share(self) -> float:
-        return float(self.table[LABEL].mean()) if self.table.height else 0.0
+        return as_float(self.table[LABEL].mean()) if self.table.height else 0.0
 
 
 def build_training_table(

@@ -379,10 +379,11 @@ def evaluate_deals(frame: pl.DataFrame, config: BuyBoxConfig = BuyBoxConfig(),
     def bad(name: str, col: pl.Expr, strict: bool, required: bool) -> pl.Expr:
         ok = col.is_finite() & ((col > 0.0) if strict else (col >= 0.0))
         text = f"{name} must be a finite number {'> 0' if strict else '>= 0'}"
-        expr = pl.when(col.is_not_null() & ~ok).then(pl.lit(text))
+        none = pl.lit(None, dtype=pl.String)
         if required:
-            expr = pl.when(col.is_null()).then(pl.lit(f"{name} is missing")).when(~ok).then(pl.lit(text))
-        return expr.otherwise(pl.lit(None, dtype=pl.String))
+            missing = pl.lit(f"{name} is missing")
+            return pl.when(col.is_null()).then(missing).when(~ok).then(pl.lit(text)).otherwise(none)
+        return pl.when(col.is_not_null() & ~ok).then(pl.lit(text)).otherwise(none)
 
     keys = list(config.repair_cost_per_sqft)
     rates = [config.repair_cost_per_sqft[key] for key in keys]
@@ -469,9 +470,8 @@ def evaluate_deals(frame: pl.DataFrame, config: BuyBoxConfig = BuyBoxConfig(),
         ).alias("figures"),
         c["passes"].alias("passes"),
     ).struct.json_encode()
-    compact = {"separators": (",", ":")}
     tail = (f',"min_profit":{json.dumps(config.min_profit)},"config":'
-            f'{json.dumps(config.as_dict(), **compact)},"formula":{json.dumps(FORMULA)}}}')
+            f'{json.dumps(config.as_dict(), separators=(",", ":"))},"formula":{json.dumps(FORMULA)}}}')
 
     outputs = [
         fig(c["rate"] * c["sqft"]).alias("repairs"),
@@ -507,7 +507,7 @@ def deal_figures(frame: pl.DataFrame, config: BuyBoxConfig = BuyBoxConfig()) -> 
     missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"deal_figures needs columns {list(INPUT_COLUMNS)}; missing {missing}")
-    rows = []
+    rows: list[tuple[float | None, float | None, float | None, bool]] = []
     for arv, condition, sqft, market_value, mortgage in zip(*(frame.get_column(c).to_list() for c in INPUT_COLUMNS),
                                                             strict=True):
         inputs = DealInputs(arv, None if condition is None else str(condition), sqft, market_value, mortgage)
