@@ -171,7 +171,7 @@ def champion_market(tmp_path_factory, ingest_market) -> ChampionMarket:
 
     base = tmp_path_factory.mktemp("champion-market")
     root, mlruns = base / "data", base / "mlruns"
-    market = MarketConfig(n_properties=8_000, seed=23, dirt=DirtConfig.clean())
+    market = MarketConfig(n_properties=8_000, seed=7, dirt=DirtConfig.clean())  # the README example's ZIPs
     resources = ingest_market(root, market, mlruns, every_days=14)
     for days_back in (7, 0):  # the scoring tests score the cutoff and the week before it
         day = market.end_date - dt.timedelta(days=days_back)
@@ -182,8 +182,9 @@ def champion_market(tmp_path_factory, ingest_market) -> ChampionMarket:
         assert dg.materialize([training_table, feature_selection], resources=resources, partition_key=target).success
         assert dg.materialize([baseline_model, conversion_model, calibrator, model_evaluation], resources=resources,
                               partition_key=target, run_config=gates).success
+    arv_gates = {"max_mdape": 0.3, "min_mae_improvement": 0.1}  # 8,000 properties give few comparable sales
     assert dg.materialize([arv_model], resources=resources,
-                          run_config={"ops": {"arv_model": {"config": {"max_mdape": 0.3}}}}).success
+                          run_config={"ops": {"arv_model": {"config": arv_gates}}}).success
     assert dg.materialize([registered_scorer], resources=resources, run_config={
         "ops": {"registered_scorer": {"config": {"targets": list(CHAMPION_TARGETS)}}}}).success
     return ChampionMarket(root, mlruns, market.end_date)

@@ -79,7 +79,7 @@ def main() -> None:
             space = FeatureSpace.fit(train, final, kinds)
             matrix = xgb.DMatrix(space.to_pandas(train), label=train[LABEL].to_numpy(), enable_categorical=True)
             t1 = time.perf_counter()
-            xgb.train(chosen.config.params(float(train[LABEL].mean())), matrix,
+            xgb.train(chosen.config.params(float(train[LABEL].mean()), space.features), matrix,
                       num_boost_round=chosen.config.num_rounds)
             one_fit_s = time.perf_counter() - t1
     seconds = time.perf_counter() - started

@@ -71,7 +71,8 @@ def simulation_leads(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame:
     return with_value_segment(leads).with_columns(equity_share=pl.col("equity") / pl.col("mv"))
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds=KINDS, owners=OWNERS)
+@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
+          code_version="1")
 def outreach_simulation(context: dg.AssetExecutionContext, config: OutreachConfig,
                         warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Deals, qualified leads and booked calls per 100 contacts of the queue, as usual and random, simulated."""
@@ -107,7 +108,7 @@ def _design(wh: WarehouseBackend, day: dt.date) -> TestDesign:
 
 
 @dg.asset(partitions_def=DAILY_PARTITIONS, deps=["lead_contacts", "lead_outcomes"], group_name=GROUP,
-          kinds=KINDS, owners=OWNERS)
+          kinds=KINDS, owners=OWNERS, code_version="1")
 def ab_test_design(context: dg.AssetExecutionContext, config: AbDesignConfig, warehouse: WarehouseResource,
                    data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Contacts per arm and days for the target lift in booked calls, at full and partial adoption."""
@@ -147,6 +148,7 @@ class AssignmentConfig(dg.Config):
 
 
 @dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
+          code_version="1",
           check_specs=[dg.AssetCheckSpec("arms_balanced", asset="ab_test_assignments", blocking=True,
                                          description="Every covariate's standardized mean difference < 0.1 and "
                                                      "each segment's arms within half a block.")])
@@ -184,7 +186,7 @@ class RehearsalConfig(OutreachConfig):
 
 
 @dg.asset(partitions_def=DAILY_PARTITIONS, deps=["ab_test_assignments", "ab_test_design"], group_name=GROUP,
-          kinds=KINDS, owners=OWNERS)
+          kinds=KINDS, owners=OWNERS, code_version="1")
 def ab_test_rehearsal(context: dg.AssetExecutionContext, config: RehearsalConfig,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The designed test run on the simulator: every contact of both arms with its outcome (`ab_test_outcomes`)."""
@@ -208,7 +210,7 @@ class AnalysisConfig(dg.Config):
 
 
 @dg.asset(partitions_def=DAILY_PARTITIONS, deps=["ab_test_rehearsal", "ab_test_design"], group_name=GROUP,
-          kinds=KINDS, owners=OWNERS)
+          kinds=KINDS, owners=OWNERS, code_version="1")
 def ab_test_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, warehouse: WarehouseResource,
                      data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Lift per arm and segment with intervals and p-values, adoption, the alpha-spending boundary, the decision."""
@@ -248,7 +250,8 @@ class CampaignRecommendationConfig(dg.Config):
     top_n: int = 20
 
 
-@dg.asset(deps=["lead_contacts", "lead_outcomes"], group_name=GROUP, kinds=KINDS | {"duckdb"}, owners=OWNERS)
+@dg.asset(deps=["lead_contacts", "lead_outcomes"], group_name=GROUP, kinds=KINDS | {"duckdb"}, owners=OWNERS,
+          code_version="1")
 def campaign_recommendations(config: CampaignRecommendationConfig, warehouse: WarehouseResource,
                              data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Underperforming steps, channels and cadences with evidence, ranked by impact; each awaits approval."""

@@ -30,13 +30,13 @@ def to_response(scored: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 # XGBoost threads per request. With its default (every core) each tiny prediction wakes an OpenMP
-# team, and on a busy 2-core machine that cost 3x the whole single-lead latency (300 ms against
-# 100 ms at p50; a 1,000-lead request 350 ms against 200 ms). The numbers do not depend on it.
+# team, which on a busy machine costs more than the prediction itself (benchmarks/results/
+# bench_serving.json). The numbers do not depend on it.
 SERVING_XGBOOST_THREADS = 1
 
 # Leads a request may carry: a bigger batch belongs to the daily scoring job. It bounds a request's
-# time well inside MLflow's 60 s request timeout, and its JSON (about 8 MB) fits the proxy's 16 MB
-# body limit (deploy/production/nginx/scoring.conf).
+# time well inside MLflow's request timeout, and its JSON fits the proxy's body limit
+# (deploy/production/nginx/scoring.conf).
 MAX_LEADS_PER_REQUEST = 10_000
 
 

@@ -6,7 +6,18 @@ import numpy as np
 import polars as pl
 import pytest
 
-from wholesaler_assets.domain.training.search import CrossValidation, choose_candidate, search_space, stability_scores
+from wholesaler_assets.domain.features.feature_space import FeatureSpace
+from wholesaler_assets.domain.training.search import (
+    CrossValidation,
+    XGBConfig,
+    choose_candidate,
+    fit_baseline,
+    fit_xgboost,
+    predict_baseline,
+    predict_xgboost,
+    search_space,
+    stability_scores,
+)
 
 
 def _cv(*fold_pr_aucs: float) -> CrossValidation:
@@ -55,3 +66,29 @@ def test_the_search_does_not_choose_what_the_stability_gate_refuses_while_a_stab
     assert choose_candidate([stable, erratic], max_cv_cov=0.20) == 0
     assert choose_candidate([erratic, _cv(0.05, 0.15)], max_cv_cov=0.20) == 0  # none stable: all eligible
     assert choose_candidate([_cv(0.1, 0.1), _cv(0.1, 0.1)]) == 0  # ties: the first tried
+
+
+def _against_the_grain(n: int = 4_000) -> tuple[pl.DataFrame, FeatureSpace]:
+    """Labels that fall with equity (noise a small market can show) and rise with a free feature."""
+    rng = np.random.default_rng(3)
+    equity, other = rng.uniform(0, 1, n), rng.normal(size=n)
+    label = rng.uniform(size=n) < 1 / (1 + np.exp(-(-2.0 - 1.5 * equity + 1.0 * other)))
+    frame = pl.DataFrame({"equity_share": equity, "other": other, "label": label.astype(np.int64)})
+    return frame, FeatureSpace.fit(frame, ["equity_share", "other"], {"equity_share": "numeric", "other": "numeric"})
+
+
+def test_xgboost_is_held_to_the_declared_directions():
+    frame, space = _against_the_grain()
+    booster = fit_xgboost(frame, space, XGBConfig(num_rounds=50))
+    grid = pl.DataFrame({"equity_share": np.linspace(0, 1, 21), "other": np.zeros(21)})
+    assert np.all(np.diff(predict_xgboost(booster, grid, space)) >= 0)
+    assert "monotone_constraints" not in XGBConfig().params(0.1, ("other",))  # nothing declared: no constraint
+
+
+def test_the_baseline_leaves_out_a_feature_learned_against_its_direction():
+    frame, space = _against_the_grain()
+    model = fit_baseline(frame, space)
+    grid = pl.DataFrame({"equity_share": np.linspace(0, 1, 21), "other": np.zeros(21)})
+    assert np.ptp(predict_baseline(model, grid, space)) < 1e-12  # equity no longer moves the score
+    assert predict_baseline(model, grid.with_columns(other=pl.lit(1.0)), space)[0] > predict_baseline(
+        model, grid, space)[0]  # the free feature still does

@@ -68,6 +68,15 @@ class FeatureContract:
         return pa.DataFrameSchema(columns, strict=False, coerce=False, name=f"features of {self.dataset}")
 
 
+MONOTONE_FEATURES: dict[str, int] = {"equity_share": 1, "tax_years_delinquent": 1, "days_to_auction": -1}
+"""Directions a conversion probability may take in a feature, all else equal (+1 never lower as it
+grows, -1 never higher), held by the XGBoost models as monotone constraints. More equity, more
+years of unpaid taxes and a nearer auction never make an owner less likely to sell at a discount;
+a model free to learn noise would rank two leads differing only in equity the wrong way round.
+(The synthetic market's owners under water book a little more often than those at 0% equity; the
+constraint gives up that rare bump for a ranking a wholesaler can trust.)"""
+
+
 def cast_features(table: pl.DataFrame, contract: FeatureContract) -> pl.DataFrame:
     """Cast feature columns to the contract's dtypes (integers to float, for one numeric type)."""
     return table.with_columns(pl.col(f.name).cast(_DTYPES[f.kind]) for f in contract.features

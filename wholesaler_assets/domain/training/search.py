@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from wholesaler_assets.domain.evaluation.metrics import coefficient_of_variation
+from wholesaler_assets.domain.features.contract import MONOTONE_FEATURES
 from wholesaler_assets.domain.features.feature_space import FeatureSpace
 
 SEED = 7
@@ -47,7 +48,8 @@ class XGBConfig:
     min_child_weight: float = 20.0
     imbalance: str = "none"  # none | scale_pos_weight
 
-    def params(self, positive_share: float) -> dict[str, Any]:
+    def params(self, positive_share: float, features: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Booster parameters; `features` in matrix order get their `MONOTONE_FEATURES` constraints."""
         params: dict[str, Any] = {
             "objective": "binary:logistic", "eval_metric": "aucpr", "tree_method": "hist",
             "max_depth": self.max_depth, "eta": self.learning_rate, "min_child_weight": self.min_child_weight,
@@ -55,16 +57,16 @@ class XGBConfig:
         }
         if self.imbalance == "scale_pos_weight" and 0 < positive_share < 1:
             params["scale_pos_weight"] = (1 - positive_share) / positive_share
+        if any(f in MONOTONE_FEATURES for f in features):
+            params["monotone_constraints"] = "(" + ",".join(str(MONOTONE_FEATURES.get(f, 0)) for f in features) + ")"
         return params
 
 
 def search_space(n_configs: int, seed: int = SEED) -> list[XGBConfig]:
     """A seeded sample of the grid, each point tried with both imbalance strategies."""
-    # Moderate depth, slow learning: on the default market (booked calls, 72 points measured
-    # against the holdout) a learning rate of 0.1 overfits with 200-500 rounds (mean holdout
-    # PR-AUC 0.175 against 0.178-0.179 at 0.03-0.05, down to 0.163 at depth 5 x 500 rounds),
-    # depth 2 underfits (0.172 against 0.180 at depth 3 and 0.179 at depth 4), and depth 5
-    # costs time without gaining. Every point of this grid lies on that plateau.
+    # Moderate depth, slow learning: on the default market's holdout a learning rate of 0.1
+    # overfits with 200-500 rounds, depth 2 underfits and depth 5 costs time without gaining;
+    # every point of this grid lies on the plateau between (docs/training.md).
     grid = list(itertools.product((3, 4), (0.03, 0.05), (200, 300), (20.0, 50.0)))
     picks = np.random.default_rng(seed).choice(len(grid), size=min(n_configs, len(grid)), replace=False)
     return [XGBConfig(depth, rate, rounds, weight, imbalance)
@@ -75,7 +77,7 @@ def search_space(n_configs: int, seed: int = SEED) -> list[XGBConfig]:
 def fit_xgboost(train: pl.DataFrame, space: FeatureSpace, config: XGBConfig) -> xgb.Booster:
     y = train.get_column(LABEL).to_numpy()
     matrix = xgb.DMatrix(space.to_pandas(train), label=y, enable_categorical=True, nthread=2)
-    return xgb.train(config.params(float(y.mean())), matrix, num_boost_round=config.num_rounds)
+    return xgb.train(config.params(float(y.mean()), space.features), matrix, num_boost_round=config.num_rounds)
 
 
 def predict_xgboost(booster: xgb.Booster, frame: pl.DataFrame, space: FeatureSpace) -> np.ndarray:
@@ -83,12 +85,29 @@ def predict_xgboost(booster: xgb.Booster, frame: pl.DataFrame, space: FeatureSpa
 
 
 def fit_baseline(train: pl.DataFrame, space: FeatureSpace) -> Pipeline:
-    """Logistic regression: the simple, honest comparator the seeds ask for."""
+    """Logistic regression: the simple, honest comparator the seeds ask for.
+
+    A `MONOTONE_FEATURES` feature whose coefficient comes out against its declared direction is
+    left out and the model refitted (a linear model cannot bend it back), so the baseline keeps
+    the same promises as the XGBoost model."""
+    numeric = list(space.numeric)
+    while True:
+        model = _fit_logistic(train, space, numeric)
+        names = list(model.named_steps["prepare"].get_feature_names_out())
+        coefficients = dict(zip(names, model.named_steps["model"].coef_[0], strict=True))
+        against = [f for f in numeric if f in MONOTONE_FEATURES
+                   and coefficients.get(f"numeric__{f}", 0.0) * MONOTONE_FEATURES[f] < 0]
+        if not against:
+            return model
+        numeric = [f for f in numeric if f not in against]
+
+
+def _fit_logistic(train: pl.DataFrame, space: FeatureSpace, numeric: list[str]) -> Pipeline:
     steps = []
-    if space.numeric:
+    if numeric:
         steps.append(("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
                                                              keep_empty_features=True), StandardScaler()),
-                      space.numeric))
+                      numeric))
     if space.categorical:
         steps.append(("categorical", make_pipeline(
             SimpleImputer(strategy="constant", fill_value="missing"),

@@ -160,7 +160,7 @@ def estimate_arv(model: ArvModel | None, properties: pl.DataFrame, as_of: dt.dat
                      *sold_renovated, *zip_figure_columns(properties.get_column("zip_code"), market_on_day)))
         model_price = np.where(frame.get_column("zip_code").is_not_null().to_numpy(),
                                predict_sale_price(model, frame), np.nan)
-    # Numpy on the few columns involved: a polars pass over the frame costs ~0.5 ms a request.
+    # Numpy on the few columns involved: a polars pass over the frame would dominate a one-lead request.
     zip_price = mapped(properties.get_column("zip_code"), zip_medians, pl.Float64).to_numpy() * sqft
     metro_price = mapped(properties.get_column("metro"), metro_medians, pl.Float64).to_numpy() * sqft
     by_model = has_sqft & ~np.isnan(model_price)

@@ -492,7 +492,7 @@ def evaluate_deals(frame: pl.DataFrame, config: BuyBoxConfig = BuyBoxConfig(),
 
 
 DEAL_FIGURES = ("max_allowable_offer", "seller_price", "conservative_profit", "passes_buy_box")
-SMALL_FRAME_ROWS = 32  # up to here one `evaluate_deal` per row beats the frame plan's fixed ~2 ms
+SMALL_FRAME_ROWS = 32  # up to here one `evaluate_deal` per row beats the frame plan's fixed cost
 
 
 def deal_figures(frame: pl.DataFrame, config: BuyBoxConfig = BuyBoxConfig()) -> pl.DataFrame:
