@@ -47,6 +47,18 @@ def pr_auc(y: np.ndarray, prob: np.ndarray) -> float:
     return float(average_precision_score(labels, scores))
 
 
+def top_rows(prob: np.ndarray, top_share: float = 0.1) -> np.ndarray:
+    """Indices of the top `top_share` rows by prob: ceil(top_share * n) (at least 1), ties by index.
+
+    The one definition of "the top decile" (lift here, the expected lift of monitoring).
+    """
+    if not 0.0 < top_share <= 1.0:
+        raise ValueError("top_share must be in (0, 1]")
+    scores = _scores(prob)
+    n_top = max(1, math.ceil(round(top_share * scores.size, 9)))
+    return np.argsort(-scores, kind="stable")[:n_top]  # descending; equal scores keep index order
+
+
 def lift_at(y: np.ndarray, prob: np.ndarray, top_share: float = 0.1) -> float:
     """Positive rate in the top `top_share` by prob / overall positive rate; nan without positives."""
     if not 0.0 < top_share <= 1.0:
@@ -54,9 +66,7 @@ def lift_at(y: np.ndarray, prob: np.ndarray, top_share: float = 0.1) -> float:
     labels, scores = _pair(y, prob)
     if labels.sum() == 0:
         return math.nan
-    n_top = max(1, math.ceil(round(top_share * labels.size, 9)))
-    order = np.argsort(-scores, kind="stable")  # descending; equal scores keep index order
-    return float(labels[order[:n_top]].mean() / labels.mean())
+    return float(labels[top_rows(scores, top_share)].mean() / labels.mean())
 
 
 def brier(y: np.ndarray, prob: np.ndarray) -> float:

@@ -1,0 +1,147 @@
+"""Estimated performance before the labels exist (confidence-based, as NannyML's CBPE).
+
+If the probabilities are calibrated, a score p is a positive with chance p, so the confusion
+matrix at any threshold is expected to hold TP = sum of p above it, FP = sum of (1 - p) above
+it (FN, TN likewise below). From it: the expected precision-recall curve and its average
+precision (the step-wise PR-AUC of `evaluation.metrics.pr_auc`, ties grouped the same way), the
+expected top-decile lift (mean p in the top decile over mean p), the expected base rate (mean p)
+and the expected Brier score (mean p(1 - p)).
+
+The interval is what the realized figure would do if the model were calibrated: labels are drawn
+y ~ Bernoulli(p) `n_draws` times (fixed seed) and each draw is scored with the gates' own metric
+functions; the interval is the central `level` share of those figures. A realized figure outside
+it, once the window closes, says the probabilities no longer mean what they say (calibration broke).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from wholesaler_assets.domain.evaluation.gates import TOP_DECILE
+from wholesaler_assets.domain.evaluation.metrics import brier, lift_at, pr_auc, top_rows
+from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT
+from wholesaler_assets.domain.training.calibration import _as_probabilities
+
+ESTIMATED_METRICS = ("base_rate", "pr_auc", "top_decile_lift", "brier")
+N_DRAWS = 200
+LEVEL = 0.9
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An expected figure and the central interval of the figure under calibrated probabilities."""
+
+    estimate: float
+    lower: float
+    upper: float
+
+    def covers(self, value: float) -> bool:
+        return self.lower <= value <= self.upper
+
+
+@dataclass(frozen=True)
+class EstimatedPerformance:
+    """One target's expected figures for the scores of one day, each with its interval."""
+
+    target: str
+    scoring_date: dt.date
+    n: int
+    base_rate: Interval
+    pr_auc: Interval
+    top_decile_lift: Interval
+    brier: Interval
+    level: float = LEVEL
+    n_draws: int = N_DRAWS
+
+
+def expected_pr_curve(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(precision, recall, thresholds) of the expected confusion matrix, highest threshold first."""
+    p = _as_probabilities(prob)
+    ranked = p[np.argsort(-p, kind="stable")]
+    if ranked.size == 0 or ranked.sum() == 0:
+        return np.empty(0), np.empty(0), np.empty(0)
+    last = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]  # the last row of each distinct score
+    tp = np.cumsum(ranked)[last]
+    precision = tp / (last + 1.0)  # TP / (TP + FP): each row above contributes p + (1 - p) = 1
+    return precision, tp / tp[-1], ranked[last]
+
+
+def expected_average_precision(prob: np.ndarray) -> float:
+    """Average precision of the expected PR curve: sum of (recall step) x precision; nan when sum p = 0."""
+    precision, recall, _ = expected_pr_curve(prob)
+    if precision.size == 0:
+        return math.nan
+    return float(np.sum(np.diff(recall, prepend=0.0) * precision))
+
+
+def expected_lift(prob: np.ndarray, top_share: float = TOP_DECILE) -> float:
+    """Mean p of the top `top_share` (the same rows `lift_at` takes) over mean p; nan when sum p = 0."""
+    p = _as_probabilities(prob)
+    if p.size == 0 or p.sum() == 0:
+        return math.nan
+    return float(p[top_rows(p, top_share)].mean() / p.mean())
+
+
+def _interval(estimate: float, draws: np.ndarray, level: float) -> Interval:
+    finite = draws[np.isfinite(draws)]
+    if finite.size == 0:
+        return Interval(estimate, math.nan, math.nan)
+    lower, upper = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(estimate, float(lower), float(upper))
+
+
+def estimate_performance(prob: np.ndarray, target: str, scoring_date: dt.date, n_draws: int = N_DRAWS,
+                         level: float = LEVEL, seed: int = SEED) -> EstimatedPerformance:
+    """Expected figures of one day's calibrated probabilities with their simulated intervals.
+
+    Cost: n_draws x (PR-AUC + lift + Brier) on n rows, about 2 s for 20,000 rows and 200 draws.
+    """
+    if not 0 < level < 1 or n_draws < 1:
+        raise ValueError("level must be in (0, 1) and n_draws at least 1")
+    p = _as_probabilities(prob)
+    if p.size == 0:
+        raise ValueError(f"no {target} scores on {scoring_date} to estimate from")
+    rng = np.random.default_rng(seed)
+    draws = np.empty((n_draws, len(ESTIMATED_METRICS)))
+    for b in range(n_draws):
+        y = (rng.random(p.size) < p).astype(np.int64)
+        draws[b] = (y.mean(), pr_auc(y, p), lift_at(y, p, TOP_DECILE), brier(y, p))
+    estimates = (float(p.mean()), expected_average_precision(p), expected_lift(p), float(np.mean(p * (1 - p))))
+    figures = {name: _interval(est, draws[:, i], level)
+               for i, (name, est) in enumerate(zip(ESTIMATED_METRICS, estimates, strict=True))}
+    return EstimatedPerformance(target, scoring_date, int(p.size), **figures, level=level, n_draws=n_draws)
+
+
+def estimated_table(records: list[EstimatedPerformance]) -> pl.DataFrame:
+    """One row per (target, scoring_date): n and each metric's estimate, `<metric>_lower`, `<metric>_upper`."""
+    rows = []
+    for r in records:
+        row: dict[str, object] = {"target": r.target, "scoring_date": r.scoring_date, "n": r.n}
+        for name in ESTIMATED_METRICS:
+            iv: Interval = getattr(r, name)
+            row |= {name: iv.estimate, f"{name}_lower": iv.lower, f"{name}_upper": iv.upper}
+        rows.append(row)
+    schema = {"target": pl.String, "scoring_date": pl.Date, "n": pl.Int64,
+              **{f"{m}{s}": pl.Float64 for m in ESTIMATED_METRICS for s in ("", "_lower", "_upper")}}
+    return pl.DataFrame(rows, schema=schema).sort("target", "scoring_date")
+
+
+def performance_over_time(realized: pl.DataFrame, estimated: pl.DataFrame) -> pl.DataFrame:
+    """Realized (global) vs estimated, long: target, scoring_date, metric, estimate, lower, upper,
+    realized (null while the window is open) and `outside` (realized outside the interval: the gap)."""
+    keys = ["target", "scoring_date"]
+    est = pl.concat([estimated.select(*keys, pl.lit(m).alias("metric"), pl.col(m).alias("estimate"),
+                                      pl.col(f"{m}_lower").alias("lower"), pl.col(f"{m}_upper").alias("upper"))
+                     for m in ESTIMATED_METRICS])
+    real = (realized.filter(pl.col(SEGMENT) == ALL)
+            .unpivot(on=list(ESTIMATED_METRICS), index=keys, variable_name="metric", value_name="realized"))
+    return (est.join(real, on=[*keys, "metric"], how="left")
+            .with_columns(((pl.col("realized") < pl.col("lower")) | (pl.col("realized") > pl.col("upper")))
+                          .alias("outside"))
+            .sort("target", "metric", "scoring_date"))
