@@ -1,14 +1,16 @@
 """Jobs, schedules and sensors: new landing files trigger ingestion; snapshots are taken daily."""
 
 
+import datetime as dt
 import hashlib
+import json
 
 import dagster as dg
 
 from wholesaler_assets.domain.contracts.sources import SOURCES
 from wholesaler_assets.domain.ingestion.arrival import cursor_of, previous_look, ready_files
 from wholesaler_assets.partitions import DAILY_PARTITIONS, TARGET_PARTITIONS
-from wholesaler_assets.resources import DataFolderResource
+from wholesaler_assets.resources import ClockResource, DataFolderResource
 
 DOWNSTREAM_OF_RAW = ["lead_contacts", "lead_outcomes", "comparable_sales"]
 
@@ -76,6 +78,26 @@ scoring_job = dg.define_asset_job(
     description="For one day: score every active lead with the champion, upsert lead_scores, export the queue.",
 )
 
+monitoring_job = dg.define_asset_job(
+    "monitoring_job",
+    selection=dg.AssetSelection.assets("realized_performance", "drift_report"),
+    partitions_def=DAILY_PARTITIONS,
+    tags=DAILY_RUN_TAGS,
+    description="For one day: estimated and realized performance of the scores, and the Evidently drift report.",
+)
+
+DAILY_CYCLE = ["property_snapshots", "scored_leads", "lead_scores", "priority_queue", "realized_performance",
+               "drift_report"]
+
+daily_cycle_job = dg.define_asset_job(
+    "daily_cycle_job",
+    selection=(dg.AssetSelection.groups("ingestion") | dg.AssetSelection.assets(*DOWNSTREAM_OF_RAW, *DAILY_CYCLE)),
+    partitions_def=DAILY_PARTITIONS,
+    tags=DAILY_RUN_TAGS,
+    description="One whole day in one run: ingest what landed, snapshot, score, upsert, queue, then monitor "
+                "(every gate of each step in the same run).",
+)
+
 daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(
     snapshot_job,
     name="daily_snapshot_schedule",
@@ -88,6 +110,14 @@ daily_scoring_schedule = dg.build_schedule_from_partitioned_job(
     name="daily_scoring_schedule",
     hour_of_day=4,
     description="Every morning at 04:00 UTC (after the 02:00 snapshot), score the day that just ended.",
+)
+
+
+daily_monitoring_schedule = dg.build_schedule_from_partitioned_job(
+    monitoring_job,
+    name="daily_monitoring_schedule",
+    hour_of_day=5,
+    description="Every morning at 05:00 UTC (after the 04:00 scoring), estimate, judge closed windows, report drift.",
 )
 
 
@@ -113,17 +143,58 @@ def landing_file_sensor(context: dg.SensorEvaluationContext, data_folder: DataFo
             return dg.SkipReason(f"{len(arriving)} file(s) still arriving (size or time changed since the last "
                                  f"look): {', '.join(a.path_key for a in arriving[:5])}")
         return dg.SkipReason(f"no files waiting under {layout.landing}")
-    by_source: dict[str, list] = {}
-    for look in ready:
-        by_source.setdefault(look.source, []).append(look)
+    by_source = _by_source(ready)
     # The run key names the exact files, sizes and times: the same files never launch two runs,
     # while a file dropped again later does.
     signature = "|".join(f"{look.path_key}:{look.size}:{look.mtime_ns}" for look in ready)
     run_key = hashlib.sha256(signature.encode()).hexdigest()[:16]
     selection = [dg.AssetKey(f"raw_{s}") for s in by_source] + [dg.AssetKey(k) for k in DOWNSTREAM_OF_RAW]
-    run_config = {"ops": {f"raw_{s}": {"config": {"files": [
+    context.log.info(f"files ready: { {s: len(f) for s, f in by_source.items()} }; still arriving: {len(arriving)}")
+    return dg.RunRequest(run_key=run_key, asset_selection=selection, run_config=_files_config(by_source),
+                         tags={"wholesaler/sources": ",".join(sorted(by_source))})
+
+
+def _by_source(ready: list) -> dict[str, list]:
+    by_source: dict[str, list] = {}
+    for look in ready:
+        by_source.setdefault(look.source, []).append(look)
+    return by_source
+
+
+def _files_config(by_source: dict[str, list]) -> dict:
+    """Run config telling each raw asset exactly which files (names, sizes, times) to take."""
+    return {"ops": {f"raw_{s}": {"config": {"files": [
         {"name": look.name, "size": look.size, "mtime_ns": look.mtime_ns} for look in files]}}
         for s, files in by_source.items()}}
-    context.log.info(f"files ready: { {s: len(f) for s, f in by_source.items()} }; still arriving: {len(arriving)}")
-    return dg.RunRequest(run_key=run_key, asset_selection=selection, run_config=run_config,
-                         tags={"wholesaler/sources": ",".join(sorted(by_source))})
+
+
+@dg.sensor(
+    job=daily_cycle_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Runs the whole day (ingest, snapshot, score, queue, monitor) once the clock's day is complete "
+                "and every file that landed for it is stable; one run per day.",
+)
+def daily_cycle_sensor(context: dg.SensorEvaluationContext, data_folder: DataFolderResource, clock: ClockResource):
+    """Ask for one daily_cycle_job run per completed day of the platform's clock.
+
+    The day is the clock's last complete day (a replay's released day, or yesterday in UTC); the
+    cursor holds the last day launched, so a day is never run twice and a clock that jumped ahead
+    (a replay of many days at once) launches each missed day in order. Files still arriving wait.
+    """
+    day = clock.last_complete_day()
+    state = json.loads(context.cursor) if context.cursor else {}
+    last = dt.date.fromisoformat(state["day"]) if state.get("day") else None
+    if last is not None and day <= last:
+        return dg.SkipReason(f"{day} already launched (the clock's last complete day)")
+    layout = data_folder.layout()
+    looks = [look for source in SOURCES for look in layout.looks(source)]
+    ready, arriving = ready_files(looks, previous_look(json.dumps(state.get("looks", {}))))
+    if arriving:
+        context.update_cursor(json.dumps({"day": state.get("day"), "looks": json.loads(cursor_of(looks))}))
+        return dg.SkipReason(f"{len(arriving)} file(s) for {day} still arriving: looking again")
+    following = day if last is None else last + dt.timedelta(days=1)
+    context.update_cursor(json.dumps({"day": following.isoformat(), "looks": json.loads(cursor_of(looks))}))
+    return dg.RunRequest(run_key=f"daily-cycle-{following.isoformat()}", partition_key=following.isoformat(),
+                         run_config=_files_config(_by_source(ready)) if ready else {},
+                         tags={"wholesaler/day": following.isoformat()})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,21 @@ def save_drift_report(summary: DriftSummary, folder: Path) -> dict[str, Path]:
     paths["json"].write_text(summary.snapshot.json())
     paths["summary"].write_text(json.dumps(_plain(summary.as_dict()), indent=2, sort_keys=True) + "\n")
     return paths
+
+
+def reference_path(folder: Path, model_version: str) -> Path:
+    """Where a model's drift reference (its first scored day's frame) is kept."""
+    return folder / (re.sub(r"[^A-Za-z0-9_.-]+", "_", model_version) + ".parquet")
+
+
+def load_or_keep_reference(folder: Path, model_version: str, current: pl.DataFrame) -> pl.DataFrame:
+    """The model's reference frame; on its first day `current` becomes it (and is returned)."""
+    path = reference_path(folder, model_version)
+    if path.exists():
+        return pl.read_parquet(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    current.write_parquet(path)
+    return current
 
 
 def save_performance_plot(table: pl.DataFrame, path: Path, days: int = PLOT_DAYS) -> Path:
