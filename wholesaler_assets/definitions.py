@@ -14,6 +14,7 @@ import dagster as dg
 from wholesaler_assets.assets.experiments import EXPERIMENT_ASSETS
 from wholesaler_assets.assets.ingestion import raw_assets
 from wholesaler_assets.assets.models import baseline_model, calibrator, conversion_model, model_evaluation
+from wholesaler_assets.assets.monitoring import MONITORING_ASSETS
 from wholesaler_assets.assets.registration import registered_scorer
 from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
@@ -25,12 +26,16 @@ from wholesaler_assets.assets.training import (
 )
 from wholesaler_assets.assets.valuation import arv_model
 from wholesaler_assets.automation import (
+    daily_cycle_job,
+    daily_cycle_sensor,
+    daily_monitoring_schedule,
     daily_scoring_schedule,
     daily_snapshot_schedule,
     features_job,
     ingest_job,
     landing_file_sensor,
     model_training_job,
+    monitoring_job,
     registration_job,
     scoring_job,
     snapshot_job,
@@ -38,7 +43,13 @@ from wholesaler_assets.automation import (
     valuation_job,
 )
 from wholesaler_assets.io.io_managers import ModelArtifactIOManager, WarehouseTableIOManager
-from wholesaler_assets.resources import DataFolderResource, DatasetResource, MlflowResource, WarehouseResource
+from wholesaler_assets.resources import (
+    ClockResource,
+    DataFolderResource,
+    DatasetResource,
+    MlflowResource,
+    WarehouseResource,
+)
 
 
 def with_io_managers(resources: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,11 +66,11 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
                 contact_features, training_table, statistical_validation, feature_selection,
                 baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model,
                 scored_leads, lead_scores, priority_queue,
-                *EXPERIMENT_ASSETS],
+                *MONITORING_ASSETS, *EXPERIMENT_ASSETS],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
-              valuation_job, scoring_job],
-        schedules=[daily_snapshot_schedule, daily_scoring_schedule],
-        sensors=[landing_file_sensor],
+              valuation_job, scoring_job, monitoring_job, daily_cycle_job],
+        schedules=[daily_snapshot_schedule, daily_scoring_schedule, daily_monitoring_schedule],
+        sensors=[landing_file_sensor, daily_cycle_sensor],
         resources=with_io_managers(resources),
     )
 
@@ -70,6 +81,7 @@ def embedded_resources(data_root: str = "data", dataset_spec: str | None = None,
     return with_io_managers({
         "warehouse": WarehouseResource(backend="duckdb", duckdb_path=f"{data_root}/warehouse.duckdb"),
         "data_folder": DataFolderResource(root=data_root),
+        "clock": ClockResource(data_root=data_root),
         "dataset": DatasetResource(spec_path=dataset_spec),
         "mlflow_tracking": MlflowResource(tracking_uri=f"sqlite:///{mlruns}/mlflow.db",
                                           artifact_location=f"{mlruns}/artifacts"),

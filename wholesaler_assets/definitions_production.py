@@ -12,7 +12,13 @@ from __future__ import annotations
 import dagster as dg
 
 from wholesaler_assets.definitions import build_definitions
-from wholesaler_assets.resources import DataFolderResource, DatasetResource, MlflowResource, WarehouseResource
+from wholesaler_assets.resources import (
+    ClockResource,
+    DataFolderResource,
+    DatasetResource,
+    MlflowResource,
+    WarehouseResource,
+)
 
 defs = build_definitions(
     {
@@ -22,6 +28,7 @@ defs = build_definitions(
             postgres_schema=dg.EnvVar("WHOLESALER_POSTGRES_SCHEMA"),
         ),
         "data_folder": DataFolderResource(root=dg.EnvVar("WHOLESALER_DATA_ROOT")),
+        "clock": ClockResource(data_root=dg.EnvVar("WHOLESALER_DATA_ROOT")),
         "dataset": DatasetResource(spec_path=dg.EnvVar("WHOLESALER_DATASET_SPEC")),
         "mlflow_tracking": MlflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"),
                                           artifact_location=dg.EnvVar("WHOLESALER_MLFLOW_ARTIFACTS")),

@@ -6,12 +6,14 @@ Each is configured in `definitions.py` (embedded default) or `definitions_produc
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
 import dagster as dg
 
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpec
+from wholesaler_assets.io.clock import read_clock
 from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
 from wholesaler_assets.io.landing import DataLayout
 from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
@@ -44,6 +46,33 @@ class DataFolderResource(dg.ConfigurableResource):
 
     def layout(self) -> DataLayout:
         return DataLayout(Path(self.root))
+
+
+class ClockResource(dg.ConfigurableResource):
+    """The platform's "today": the day a replay released (data/clock.json), else the UTC date.
+
+    A replayed day D is complete when the replay has written it, so `now()` is the end of D and
+    `last_complete_day()` is D; in real time the day in progress is not complete, so the last
+    complete day is yesterday. Everything that decides by date asks this, never `datetime.now()`.
+    """
+
+    data_root: str = "data"
+
+    def replayed_day(self) -> dt.date | None:
+        return read_clock(Path(self.data_root))
+
+    def today(self) -> dt.date:
+        return self.replayed_day() or dt.datetime.now(dt.UTC).date()
+
+    def now(self) -> dt.datetime:
+        day = self.replayed_day()
+        if day is None:
+            return dt.datetime.now(dt.UTC)
+        return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+    def last_complete_day(self) -> dt.date:
+        day = self.replayed_day()
+        return day if day is not None else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
 
 
 class DatasetResource(dg.ConfigurableResource):

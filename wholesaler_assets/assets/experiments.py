@@ -33,7 +33,7 @@ from wholesaler_assets.domain.scalars import as_datetime, as_float
 from wholesaler_assets.io.experiments import APPROVALS_TABLE, RECOMMENDATIONS_TABLE, write_report
 from wholesaler_assets.io.warehouse import WarehouseBackend
 from wholesaler_assets.partitions import DAILY_PARTITIONS
-from wholesaler_assets.resources import DataFolderResource, WarehouseResource
+from wholesaler_assets.resources import ClockResource, DataFolderResource, WarehouseResource
 
 GROUP = "experiments"
 KINDS = {"polars", "statsmodels"}
@@ -253,7 +253,7 @@ class CampaignRecommendationConfig(dg.Config):
 @dg.asset(deps=["lead_contacts", "lead_outcomes"], group_name=GROUP, kinds=KINDS | {"duckdb"}, owners=OWNERS,
           code_version="1")
 def campaign_recommendations(config: CampaignRecommendationConfig, warehouse: WarehouseResource,
-                             data_folder: DataFolderResource) -> dg.MaterializeResult:
+                             data_folder: DataFolderResource, clock: ClockResource) -> dg.MaterializeResult:
     """Underperforming steps, channels and cadences with evidence, ranked by impact; each awaits approval."""
     wh = warehouse.open()
     contacts, outcomes = wh.read("lead_contacts"), wh.read("lead_outcomes")
@@ -262,7 +262,7 @@ def campaign_recommendations(config: CampaignRecommendationConfig, warehouse: Wa
     labelled = labelled_contacts(contacts, outcomes, as_datetime(contacts["contact_time"].max()))
     recs = recommendations(labelled, RecommendationConfig(config.max_p_value, config.min_contacts,
                                                           config.contacts_per_day, config.top_n))
-    wh.replace_table(RECOMMENDATIONS_TABLE, recs.with_columns(generated_at=pl.lit(dt.datetime.now(dt.UTC))))
+    wh.replace_table(RECOMMENDATIONS_TABLE, recs.with_columns(generated_at=pl.lit(clock.now())))
     status = approval_status(recs, wh.read(APPROVALS_TABLE) if wh.table_exists(APPROVALS_TABLE) else None)
     path = write_report(data_folder.layout().reports / "experiments", "campaign_recommendations",
                         recommendations_markdown(status, labelled))

@@ -1,6 +1,5 @@
 """Ingestion assets: one `raw_<source>` table per landing source, loaded from validated files."""
 
-import datetime as dt
 
 import dagster as dg
 
@@ -9,7 +8,7 @@ from wholesaler_assets.domain.contracts.sources import CONTRACTS, SOURCES, contr
 from wholesaler_assets.domain.ingestion.arrival import FileLook
 from wholesaler_assets.domain.synthetic.config import MarketConfig
 from wholesaler_assets.io.landing import SourceIngestReport, ensure_synthetic_market, ingest_source
-from wholesaler_assets.resources import DataFolderResource, WarehouseResource
+from wholesaler_assets.resources import ClockResource, DataFolderResource, WarehouseResource
 
 GROUP = "ingestion"
 
@@ -88,7 +87,7 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
                                        description=f"No {source} file was rejected whole in this ingestion.")],
     )
     def raw_source(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource,
-                   data_folder: DataFolderResource) -> dg.MaterializeResult:
+                   data_folder: DataFolderResource, clock: ClockResource) -> dg.MaterializeResult:
         layout = data_folder.layout()
         layout.ensure()
         if config.generate_synthetic_market:
@@ -97,7 +96,7 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
             if ensure_synthetic_market(layout, market):
                 context.log.info(f"wrote a synthetic market of {market.n_properties} properties to {layout.landing}")
         expected = [FileLook(source, f.name, f.size, f.mtime_ns) for f in config.files] if config.files else None
-        report = ingest_source(source, layout, warehouse.open(), dt.datetime.now(dt.UTC), config.max_bad_row_share,
+        report = ingest_source(source, layout, warehouse.open(), clock.now(), config.max_bad_row_share,
                                expected)
         for name in report.left_waiting:
             context.log.info(f"{name} changed since the sensor's look; left for the next one")

@@ -1,6 +1,5 @@
 """Monitoring assets: realized and estimated performance of the daily scores, and the Evidently drift report."""
 
-from __future__ import annotations
 
 import base64
 import datetime as dt

@@ -25,7 +25,7 @@ from wholesaler_assets.io.registry import CHAMPION
 from wholesaler_assets.io.reports import write_lead_reports, write_priority_queue
 from wholesaler_assets.io.scoring_inputs import active_records, lead_splits, load_scorer, previous_reasons
 from wholesaler_assets.partitions import DAILY_PARTITIONS
-from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
+from wholesaler_assets.resources import ClockResource, DataFolderResource, MlflowResource, WarehouseResource
 
 GROUP = "scoring"
 SINK_TABLE = "lead_scores"
@@ -53,7 +53,7 @@ class ScoringConfig(dg.Config):
           io_manager_key="warehouse_io_manager", metadata={"partition_column": "scoring_date"},
           check_specs=check_specs("scored_leads", SCORING_CHECKS))
 def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource,
-                 mlflow_tracking: MlflowResource):
+                 mlflow_tracking: MlflowResource, clock: ClockResource):
     """Every active lead scored by the champion as of the day: probabilities, ARV, buy-box, tier, reasons."""
     day = dt.date.fromisoformat(context.partition_key)
     wh = warehouse.open()
@@ -63,7 +63,7 @@ def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, wareh
     scored, stats = score_batch(scorer, records, previous_reasons(wh, day), config.exact_reasons_top_n,
                                 config.chunk_rows)
     scored = with_lead_context(scored, records, lead_splits(wh, scorer.value_model.target),
-                               dt.datetime.now(dt.UTC), scorer.buy_box)
+                               clock.now(), scorer.buy_box)
     figures = tier_figures(scored)
     yield dg.Output(scored, metadata={
         "active_leads": records.height,

@@ -31,7 +31,7 @@ from wholesaler_assets.io.dataset_spec_files import validate_lead_file
 from wholesaler_assets.io.inputs import catalog_table, previous_snapshot_rows, read_source
 from wholesaler_assets.io.landing import quarantine_rows, record_rejected_spec
 from wholesaler_assets.partitions import DAILY_PARTITIONS
-from wholesaler_assets.resources import DataFolderResource, DatasetResource, WarehouseResource
+from wholesaler_assets.resources import ClockResource, DataFolderResource, DatasetResource, WarehouseResource
 
 GROUP = "snapshots"
 TABLE_IO = "warehouse_io_manager"
@@ -94,7 +94,7 @@ def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
                  *check_specs("lead_outcomes", LEAD_OUTCOME_CHECKS)],
 )
 def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, warehouse: WarehouseResource,
-                data_folder: DataFolderResource, dataset: DatasetResource):
+                data_folder: DataFolderResource, dataset: DatasetResource, clock: ClockResource):
     """Build lead_contacts, lead_outcomes and the dataset catalog from the active dataset."""
     spec = dataset.spec()
     extra: dict = {}
@@ -105,7 +105,7 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
         catalog = source_catalog(contacts, outcomes)
     else:
         try:
-            verdict, catalog = validate_lead_file(spec, dt.datetime.now(dt.UTC), config.max_bad_row_share)
+            verdict, catalog = validate_lead_file(spec, clock.now(), config.max_bad_row_share)
         except (FileRejected, DatasetSpecError) as exc:
             reason_file = record_rejected_spec(data_folder.layout(), spec.name, spec.path, str(exc))
             raise dg.Failure(f"lead file of dataset spec {spec.name!r} rejected: {exc}; the previous lead tables "
