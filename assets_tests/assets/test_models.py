@@ -153,8 +153,11 @@ def test_shuffled_labels_fail_the_gates_and_block_registration(resources):
     result = dg.materialize([*MODEL_ASSETS, registered_scorer], resources=resources, partition_key=TARGET,
                             run_config=run_config, raise_on_error=False)
     failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
-    assert "top_decile_lift" in failed
-    assert "needs >= 1.30" in failed["top_decile_lift"].description
+    # Which gate a given shuffle trips is chance (noise can reach a 1.3 lift on a small holdout);
+    # that one of the gates comparing the model with the baseline or with chance does is not.
+    tripped = failed.keys() & {"top_decile_lift", "pr_auc_vs_baseline", "brier_vs_baseline"}
+    assert tripped, {k: v.description for k, v in failed.items()}
+    assert all(("needs" in failed[k].description or "must be" in failed[k].description) for k in tripped)
     assert not result.asset_materializations_for_node("registered_scorer")
     assert MlflowClient().search_registered_models() == []
 
