@@ -37,6 +37,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="history of snapshots to take, one every N days up to the data cutoff")
     demo.add_argument("--dataset-spec", default=None, help="learn from your own lead file (YAML spec)")
 
+    rep = commands.add_parser("replay", help="release the synthetic market day by day, each day a Dagster run")
+    rep.add_argument("--data-root", default="data-replay", help="its own folder (landing, warehouse, reports)")
+    rep.add_argument("--mlruns", default=None, help="MLflow store (default: <data-root>/mlruns)")
+    rep.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 5, 1),
+                     help="first replayed day; the two years before it are the history trained on")
+    rep.add_argument("--days", type=int, default=120)
+    rep.add_argument("--shift", choices=["price_shock", "conversion", "base_rate"], default=None,
+                     help="plant a market shift (written to ground_truth/shifts.json); none: stationary")
+    rep.add_argument("--shift-on", type=dt.date.fromisoformat, default=None, help="the shift's first day")
+    rep.add_argument("--properties", type=int, default=50_000)
+    rep.add_argument("--seed", type=int, default=7)
+
     commands.add_parser("contracts", help="print the data contract of every source as markdown")
     commands.add_parser("serving-schema", help="print the lead record the serving endpoint takes as markdown")
     commands.add_parser("serving-example", help="print the README's example request: a lead of the demo market")
@@ -58,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _approve_recommendation(args)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "replay":
+        from wholesaler_assets.replay import ReplayPlan, replay
+
+        if args.shift_on and not args.shift:
+            parser.error("--shift-on needs --shift")
+        plan = ReplayPlan(args.start, args.days, args.properties, args.seed, args.shift, args.shift_on)
+        return replay(plan, Path(args.data_root), Path(args.mlruns or f"{args.data_root}/mlruns"))
     if args.command == "demo":
         return _demo(args)
     if args.command == "rollback":

@@ -38,12 +38,14 @@ class ReplayPlan:
     shift_on: dt.date | None = None
 
     def market(self) -> MarketConfig:
-        from wholesaler_assets.domain.synthetic.shifts import MarketShift
+        extra: dict[str, Any] = {}
+        if self.shift_kind:
+            from wholesaler_assets.domain.synthetic.shifts import MarketShift
 
-        shift = MarketShift(kind=self.shift_kind, starts_on=self.shift_on or self.start) if self.shift_kind else None
+            extra["shift"] = MarketShift(kind=self.shift_kind, starts_on=self.shift_on or self.start)
         return MarketConfig(n_properties=self.properties, seed=self.seed, dirt=DirtConfig.clean(),
                             start_date=self.start - dt.timedelta(days=HISTORY_DAYS),
-                            end_date=self.start + dt.timedelta(days=self.days - 1), shift=shift)
+                            end_date=self.start + dt.timedelta(days=self.days - 1), **extra)
 
     def replayed_days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(self.days)]
@@ -57,13 +59,17 @@ def _run(defs, instance, job: str, partition: str | None = None, run_config: dic
 
 
 def _failure(result) -> str:
-    failures = [e.message for e in result.all_events if e.is_step_failure or e.event_type_value == "ASSET_CHECK_EVALUATION"
-                and not e.event_specific_data.evaluation.passed]
-    return "; ".join(f for f in failures if f)[:600] or "see the run in the Dagster UI"
+    """Why a run failed: its failed steps' errors (a blocking gate names itself there)."""
+    errors = [e.event_specific_data.error.message.strip().splitlines()[0] for e in result.all_events
+              if e.is_step_failure and e.event_specific_data.error is not None]
+    return "; ".join(errors)[:600] or "see the run in the Dagster UI"
 
 
-def bootstrap(defs, instance, plan: ReplayPlan, say) -> list[str]:
-    """Train on the history before the start; returns the targets the champion carries."""
+def bootstrap(defs, instance, plan: ReplayPlan, say, model_config: dict[str, Any] | None = None,
+              arv_config: dict[str, Any] | None = None) -> list[str]:
+    """Train on the history before the start; returns the targets the champion carries.
+
+    `model_config` overrides the model assets' settings (the gates) for every target."""
     history_end = plan.start - dt.timedelta(days=1)
     market = plan.market()
     for step, job in (("ingest the history", "ingest_job"),):
@@ -90,11 +96,13 @@ def bootstrap(defs, instance, plan: ReplayPlan, say) -> list[str]:
         if not _run(defs, instance, "training_data_job", target).success:
             say(f"      {target}: training table refused by its gates")
             continue
-        models = _run(defs, instance, "model_training_job", target)
+        config = {"ops": {n: {"config": model_config} for n in ("conversion_model", "calibrator", "model_evaluation")}}
+        models = _run(defs, instance, "model_training_job", target, config if model_config else None)
         say(f"      {target}: {'passed its gates' if models.success else 'did not pass its gates'}")
         if models.success:
             passed.append(target)
-    _run(defs, instance, "valuation_job")
+    _run(defs, instance, "valuation_job",
+         run_config={"ops": {"arv_model": {"config": arv_config}}} if arv_config else None)
     if not passed:
         raise ReplayFailed("no target passed its gates on the history: nothing can be scored")
     registration = _run(defs, instance, "registration_job",
@@ -131,3 +139,75 @@ def load_state(root: Path) -> dict[str, Any]:
 
 def save_state(root: Path, state: dict[str, Any]) -> None:
     (root / STATE_FILE).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def _day_summary(result) -> dict[str, Any]:
+    """The figures of a day's run a replay prints and keeps: drift, gaps, leads scored."""
+    def meta(node: str) -> dict[str, Any]:
+        found = result.asset_materializations_for_node(node)
+        return {k: v.value for k, v in found[0].metadata.items()} if found else {}
+
+    drift, performance, scored = meta("drift_report"), meta("realized_performance"), meta("scored_leads")
+    return {"scored_leads": scored.get("scored_leads"), "drifted_share": drift.get("drifted_share"),
+            "dataset_drift": drift.get("dataset_drift"), "windows_closed": performance.get("windows_closed_today"),
+            "gaps": performance.get("gaps")}
+
+
+def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_config: dict[str, Any] | None = None,
+           arv_config: dict[str, Any] | None = None) -> int:
+    """Release the market day by day through Dagster; 0 when every day ran, 1 when one did not."""
+    import dagster as dg
+
+    from wholesaler_assets.definitions import build_definitions, embedded_resources
+    from wholesaler_assets.domain.synthetic.market import generate_market
+    from wholesaler_assets.domain.synthetic.release import released_before, released_on
+    from wholesaler_assets.io.clock import write_clock
+    from wholesaler_assets.io.landing import DataLayout
+    from wholesaler_assets.io.replay_files import write_release, write_replay_truth
+
+    layout = DataLayout(data_root)
+    layout.ensure()
+    config = plan.market()
+    state = load_state(data_root)
+    described = json.loads(json.dumps(plan.__dict__, default=str))
+    if state and state.get("plan") != described:
+        say(f"{data_root} holds another replay ({state.get('plan')}): use another --data-root or `make clean`")
+        return 1
+    market = generate_market(config)
+    resources = embedded_resources(str(data_root), mlruns=str(mlruns))
+    defs = build_definitions(resources)
+    instance = dg.DagsterInstance.get()
+    try:
+        if not state.get("bootstrapped"):
+            say(f"history {config.start_date} to {plan.start - dt.timedelta(days=1)}: "
+                f"{config.n_properties:,} properties, then training")
+            write_release(layout, "history", released_before(market, plan.start))
+            write_replay_truth(layout, market, config)
+            write_clock(data_root, plan.start - dt.timedelta(days=1))
+            targets = bootstrap(defs, instance, plan, say, model_config, arv_config)
+            state = {"plan": described, "bootstrapped": True, "targets": targets,
+                     "sensor_cursor": None, "days": {}}
+            save_state(data_root, state)
+        for day in plan.replayed_days():
+            if day.isoformat() in state["days"]:
+                continue
+            write_release(layout, day.isoformat(), released_on(market, day))
+            write_clock(data_root, day)
+            result, cursor, seconds = run_day(defs, instance, state["sensor_cursor"], resources["data_folder"],
+                                              resources["clock"])
+            if not isinstance(result, dg.ExecuteInProcessResult):
+                raise ReplayFailed(f"{day}: the daily cycle sensor did not launch a run ({result})")
+            if not result.success:
+                raise ReplayFailed(f"{day}: daily_cycle_job failed: {_failure(result)}")
+            summary = {**_day_summary(result), "seconds": round(seconds, 2), "run_id": result.run_id}
+            state["sensor_cursor"], state["days"][day.isoformat()] = cursor, summary
+            save_state(data_root, state)
+            alarm = " DRIFT" if summary["dataset_drift"] else ""
+            gap = f", {summary['gaps']} gap(s)" if summary["gaps"] else ""
+            say(f"{day}: {summary['scored_leads']:,} leads scored, {summary['drifted_share']:.0%} of columns "
+                f"drifted{alarm}, {summary['windows_closed']} window(s) closed{gap} ({seconds:.1f} s)")
+    except ReplayFailed as failure:
+        save_state(data_root, state)
+        say(f"replay stopped: {failure}")
+        return 1
+    return 0

@@ -121,3 +121,19 @@ def test_bad_inputs_are_refused():
         estimate_performance(np.array([0.1]), "booked_call_7d", D, level=1.5)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         estimate_performance(np.array([1.2]), "booked_call_7d", D)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_the_draws_computed_together_equal_the_metric_functions_draw_by_draw(tied):
+    from wholesaler_assets.domain.evaluation.metrics import brier, lift_at, pr_auc
+    from wholesaler_assets.domain.monitoring.estimation import simulated_metrics
+
+    rng = np.random.default_rng(5)
+    p = rng.beta(1, 12, 700)
+    if tied:  # an isotonic calibrator's output: a few distinct values
+        p = np.round(p, 2)
+    together = simulated_metrics(p, 30, seed=9, chunk=7)
+    draws = np.random.default_rng(9)
+    for row in together:
+        y = (draws.random(p.size) < p).astype(np.int64)
+        assert row == pytest.approx([y.mean(), pr_auc(y, p), lift_at(y, p, 0.1), brier(y, p)], rel=1e-12, abs=1e-12)

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from wholesaler_assets.domain.evaluation.gates import TOP_DECILE
-from wholesaler_assets.domain.evaluation.metrics import brier, lift_at, pr_auc, top_rows
+from wholesaler_assets.domain.evaluation.metrics import top_rows
 from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT
 from wholesaler_assets.domain.training.calibration import _as_probabilities
 
@@ -96,6 +96,34 @@ def _interval(estimate: float, draws: np.ndarray, level: float) -> Interval:
     return Interval(estimate, float(lower), float(upper))
 
 
+def simulated_metrics(p: np.ndarray, n_draws: int, seed: int = SEED, chunk: int = 50) -> np.ndarray:
+    """Base rate, PR-AUC, top-decile lift and Brier of `n_draws` label sets drawn from `p`, one row each.
+
+    The same figures `pr_auc`, `lift_at` and `brier` give for each draw (a test holds it), computed
+    for many draws at once: the scores are sorted once, and average precision is summed over the
+    distinct thresholds (ties counted together, as scikit-learn does)."""
+    rng = np.random.default_rng(seed)
+    order = np.argsort(-p, kind="stable")
+    ranked = p[order]
+    ends = np.flatnonzero(np.r_[ranked[1:] != ranked[:-1], True])  # last row of each distinct threshold
+    top = np.isin(order, top_rows(p, TOP_DECILE))  # the top decile's rows, in sorted positions
+    out = np.empty((n_draws, len(ESTIMATED_METRICS)))
+    for start in range(0, n_draws, chunk):
+        rows = min(chunk, n_draws - start)
+        labels = rng.random((rows, p.size)) < p  # same stream, row after row, as one draw at a time
+        y = labels[:, order].astype(np.float64)
+        positives = y.sum(axis=1)
+        hits = np.cumsum(y, axis=1)[:, ends]
+        gained = np.diff(hits, axis=1, prepend=0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ap = (gained * hits / (ends + 1)).sum(axis=1) / positives
+            lift = y[:, top].mean(axis=1) / y.mean(axis=1)
+        brier_score = ((labels - p) ** 2).mean(axis=1)
+        out[start:start + rows] = np.column_stack([y.mean(axis=1), np.where(positives > 0, ap, np.nan),
+                                                   np.where(positives > 0, lift, np.nan), brier_score])
+    return out
+
+
 def estimate_performance(prob: np.ndarray, target: str, scoring_date: dt.date, n_draws: int = N_DRAWS,
                          level: float = LEVEL, seed: int = SEED) -> EstimatedPerformance:
     """Expected figures of one day's calibrated probabilities with their simulated intervals.
@@ -107,11 +135,7 @@ def estimate_performance(prob: np.ndarray, target: str, scoring_date: dt.date, n
     p = _as_probabilities(prob)
     if p.size == 0:
         raise ValueError(f"no {target} scores on {scoring_date} to estimate from")
-    rng = np.random.default_rng(seed)
-    draws = np.empty((n_draws, len(ESTIMATED_METRICS)))
-    for b in range(n_draws):
-        y = (rng.random(p.size) < p).astype(np.int64)
-        draws[b] = (y.mean(), pr_auc(y, p), lift_at(y, p, TOP_DECILE), brier(y, p))
+    draws = simulated_metrics(p, n_draws, seed)
     estimates = (float(p.mean()), expected_average_precision(p), expected_lift(p), float(np.mean(p * (1 - p))))
     figures = {name: _interval(est, draws[:, i], level)
                for i, (name, est) in enumerate(zip(ESTIMATED_METRICS, estimates, strict=True))}
