@@ -36,6 +36,7 @@ class ReplayPlan:
     seed: int = 7
     shift_kind: str | None = None
     shift_on: dt.date | None = None
+    snapshot_every_days: int = SNAPSHOT_EVERY_DAYS  # history snapshots the training rows are read from
 
     def market(self) -> MarketConfig:
         extra: dict[str, Any] = {}
@@ -80,7 +81,7 @@ def bootstrap(defs, instance, plan: ReplayPlan, say, model_config: dict[str, Any
     snapshot_days = []
     while day <= history_end:
         snapshot_days.append(day)
-        day += dt.timedelta(days=SNAPSHOT_EVERY_DAYS)
+        day += dt.timedelta(days=plan.snapshot_every_days)
     if snapshot_days[-1] != history_end:
         snapshot_days.append(history_end)
     for i, day in enumerate(snapshot_days, 1):
