@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wholesaler_assets.domain.synthetic.shifts import MarketShift
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -36,6 +40,7 @@ class MarketConfig:
     file_format: str = "parquet"
     rows_per_file: int = 250_000
     dirt: DirtConfig = field(default_factory=DirtConfig)
+    shift: MarketShift | None = None  # a planted shift (shifts.py); None: a stationary market
 
 
 def epoch_day(d: dt.date) -> int:

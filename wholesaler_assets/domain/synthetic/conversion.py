@@ -113,8 +113,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """p_book, p_qual (given booked), p_deal (given qualified) of each step; see the module doc."""
+def conversion_probabilities(f: pl.DataFrame, latent: np.ndarray, booking_scale: np.ndarray | float = 1.0,
+                             deal_equity_points: np.ndarray | float = 0.0
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """p_book, p_qual (given booked), p_deal (given qualified) of each step; see the module doc.
+
+    `booking_scale` and `deal_equity_points` are a planted shift's changes (`shifts.py`); their
+    defaults leave the function exactly as documented."""
     c, q, d = BOOKING_COEFFICIENTS, QUALIFY_COEFFICIENTS, DEAL_COEFFICIENTS
     col = {name: f[name].to_numpy().astype(np.float64) for name in (
         "mv", "equity", "cond", "owner", "occupied", "oos", "day", "last_sale", "channel", "step",
@@ -148,10 +153,13 @@ def conversion_probabilities(f: pl.DataFrame, latent: np.ndarray) -> tuple[np.nd
                + q["any_distress"] * any_distress + q["auction_within_45d"] * auction_soon
                + q["estate"] * estate + q["llc"] * llc + latent)
     d_logit = (d["base"] + d["condition_poor_or_worse"] * (cond >= 3)
-               + d["spread"] * ((eq >= 0.5) & (cond >= 3))
+               + d["spread"] * ((eq >= 0.5 + deal_equity_points) & (cond >= 3))
                + d["value_100k_to_350k"] * ((col["mv"] >= 100_000) & (col["mv"] <= 350_000))
-               + d["foreclosure_with_equity"] * (fc & (eq >= 0.35)) + d["estate"] * estate + d["llc"] * llc)
-    return sigmoid(logit), sigmoid(q_logit), sigmoid(d_logit)
+               + d["foreclosure_with_equity"] * (fc & (eq >= 0.35 + deal_equity_points)) + d["estate"] * estate
+               + d["llc"] * llc)
+    p_book = sigmoid(logit) if np.ndim(booking_scale) == 0 and booking_scale == 1.0 \
+        else np.minimum(sigmoid(logit) * booking_scale, 1.0)
+    return p_book, sigmoid(q_logit), sigmoid(d_logit)
 
 
 def delay_cdfs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from wholesaler_assets.domain.contracts.sources import SOURCES
-from wholesaler_assets.domain.synthetic.config import MarketConfig
+from wholesaler_assets.domain.synthetic.config import MarketConfig, epoch_day
 from wholesaler_assets.domain.synthetic.conversion import GROUND_TRUTH_COLUMNS
 from wholesaler_assets.domain.synthetic.distress import draw_distress_events
 from wholesaler_assets.domain.synthetic.frames import (
@@ -47,6 +47,7 @@ from wholesaler_assets.domain.synthetic.frames import (
 from wholesaler_assets.domain.synthetic.geography import draw_zips
 from wholesaler_assets.domain.synthetic.outreach import as_of_features, draw_bookings, draw_leads, schedule_steps
 from wholesaler_assets.domain.synthetic.properties import draw_phones, draw_properties, property_records
+from wholesaler_assets.domain.synthetic.shifts import check_shift, extra_foreclosures, shocked_records
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,12 @@ def generate_market(config: MarketConfig) -> SyntheticMarket:
     rngs = _rngs(config)
     zips = draw_zips(config, rngs[0])
     s = draw_properties(config, zips, rngs[1])
-    records = property_records(config, s, zips, rngs[2])
+    check_shift(config.shift, config.start_date, config.end_date)
+    end_day = epoch_day(config.end_date)
+    records = shocked_records(property_records(config, s, zips, rngs[2]), zips.metro, config.shift, end_day)
     rec0 = records.unique("pidx", keep="first", maintain_order=True).sort("pidx")
-    events = draw_distress_events(config, rec0, s, rngs[3])
+    events = extra_foreclosures(draw_distress_events(config, rec0, s, rngs[3]), rec0, zips.metro, config.shift,
+                                end_day, config.seed)
     leads = draw_leads(config, rec0, s, events, rngs[4])
     cells, sched = schedule_steps(config, leads, zips, s, rngs[5])
     feats = as_of_features(cells, records, events.rename({"day": "day_right"}))

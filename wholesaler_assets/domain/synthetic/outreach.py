@@ -21,6 +21,7 @@ from wholesaler_assets.domain.synthetic.conversion import (
 )
 from wholesaler_assets.domain.synthetic.geography import Zips, metro_profile
 from wholesaler_assets.domain.synthetic.properties import CONDITION_VALUE
+from wholesaler_assets.domain.synthetic.shifts import conversion_shift
 
 _REPAIR_SHARE = np.array([0.0, 0.04, 0.10, 0.18, 0.30])
 _LISTS = ("tax-list", "preforeclosure-list", "code-violation-list", "probate-list", "vacant-list",
@@ -132,8 +133,9 @@ def draw_bookings(cfg: MarketConfig, leads: dict[str, np.ndarray], feats: pl.Dat
     latent = rng.normal(0, BOOKING_COEFFICIENTS["latent_sd"], n_leads)
     shape, flat = (n_leads, MAX_STEPS), feats["cell"].to_numpy()
     p, q, r = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    shift = conversion_shift(cfg.shift, feats["day"].to_numpy(), feats["channel"].to_numpy())
     p.flat[flat], q.flat[flat], r.flat[flat] = conversion_probabilities(
-        feats, latent[feats["lead"].to_numpy()])
+        feats, latent[feats["lead"].to_numpy()], shift.booking_scale, shift.deal_equity_points)
     valid, t = sched["valid"], sched["t"]
     book_pmf, cdf_bq, cdf_bqd = delay_cdfs()
     p_qual14, p_deal30 = ground_truth_probabilities(p, q, r, t, cdf_bq, cdf_bqd)
