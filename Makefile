@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test test-fast lint install dev validate bench clean
+.PHONY: demo test test-fast lint install dev validate bench replay clean
 
 $(STAMP): pyproject.toml setup.py
 	@echo "==> creating $(VENV) and installing wholesaler-leads (about 1-2 minutes the first time)"
@@ -32,6 +32,10 @@ lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/mypy
 
+# The market day by day through Dagster (docs/operations.md), e.g. make replay ARGS="--days 30 --shift base_rate"
+replay: $(STAMP)
+	@$(BIN)/wholesaler replay $(ARGS)
+
 dev: $(STAMP)
 	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
@@ -42,4 +46,4 @@ bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_ingest.py
 
 clean:
-	rm -rf data .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs
+	rm -rf data data-replay .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
+from wholesaler_assets.domain.synthetic.shifts import MarketShift, ShiftKind
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 HISTORY_DAYS = 730  # two years before the first replayed day, as the demo market has
@@ -34,25 +36,21 @@ class ReplayPlan:
     days: int
     properties: int = 50_000
     seed: int = 7
-    shift_kind: str | None = None
+    shift_kind: ShiftKind | None = None
     shift_on: dt.date | None = None
     snapshot_every_days: int = SNAPSHOT_EVERY_DAYS  # history snapshots the training rows are read from
 
     def market(self) -> MarketConfig:
-        extra: dict[str, Any] = {}
-        if self.shift_kind:
-            from wholesaler_assets.domain.synthetic.shifts import MarketShift
-
-            extra["shift"] = MarketShift(kind=self.shift_kind, starts_on=self.shift_on or self.start)
+        shift = MarketShift(self.shift_kind, self.shift_on or self.start) if self.shift_kind else None
         return MarketConfig(n_properties=self.properties, seed=self.seed, dirt=DirtConfig.clean(),
                             start_date=self.start - dt.timedelta(days=HISTORY_DAYS),
-                            end_date=self.start + dt.timedelta(days=self.days - 1), **extra)
+                            end_date=self.start + dt.timedelta(days=self.days - 1), shift=shift)
 
     def replayed_days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(self.days)]
 
 
-def _run(defs, instance, job: str, partition: str | None = None, run_config: dict | None = None,
+def _run(defs, instance, job: str, partition: str | None = None, run_config: Mapping[str, Any] | None = None,
          tags: dict | None = None):
     return defs.resolve_job_def(job).execute_in_process(
         instance=instance, partition_key=partition, run_config={**QUIET_RUN, **(run_config or {})},

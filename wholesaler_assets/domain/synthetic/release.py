@@ -16,6 +16,7 @@ import datetime as dt
 import polars as pl
 
 from wholesaler_assets.domain.contracts.sources import SOURCES
+from wholesaler_assets.domain.scalars import as_date, as_datetime
 from wholesaler_assets.domain.synthetic.market import SyntheticMarket
 
 KNOWN_ON: dict[str, str] = {"properties": "effective_date", "distress_events": "event_date",
@@ -34,9 +35,9 @@ def _day_of(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _check_day(market: SyntheticMarket, day: dt.date) -> None:
-    first = market.properties["effective_date"].min()
-    last = max(market.contacts["contact_time"].max().date(), market.sales["sale_date"].max())  # type: ignore[union-attr]
-    if not isinstance(first, dt.date) or not first <= day <= last + dt.timedelta(days=60):
+    first = as_date(market.properties["effective_date"].min())
+    last = max(as_datetime(market.contacts["contact_time"].max()).date(), as_date(market.sales["sale_date"].max()))
+    if not first <= day <= last + dt.timedelta(days=60):
         raise ValueError(f"{day} is outside the market ({first} to {last})")
 
 
