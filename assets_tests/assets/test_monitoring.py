@@ -6,9 +6,16 @@ import datetime as dt
 import json
 
 import dagster as dg
+import polars as pl
 import pytest
 
-from wholesaler_assets.assets.monitoring import DRIFT_TABLE, ESTIMATED_TABLE, REALIZED_TABLE, drift_report
+from wholesaler_assets.assets.monitoring import (
+    CONTACT_SCORES_TABLE,
+    DRIFT_TABLE,
+    ESTIMATED_TABLE,
+    REALIZED_TABLE,
+    drift_report,
+)
 from wholesaler_assets.assets.monitoring import realized_performance as performance_asset
 from wholesaler_assets.assets.scoring import scored_leads
 
@@ -45,7 +52,13 @@ def test_a_day_gets_its_estimate_and_the_day_whose_window_closed_its_realized_fi
     assert realized.filter(realized["segment"] == "all").select("target", "scoring_date").rows() == [
         ("booked_call_7d", week_before)]
     overall = realized.filter(realized["segment"] == "all").row(0, named=True)
-    assert overall["n"] > 1_000 and 0 < overall["base_rate"] < 0.5 and 0 <= overall["pr_auc"] <= 1
+    contacts = wh.read("lead_contacts").filter(pl.col("contact_time").dt.date() == week_before)
+    assert overall["n"] == contacts.height > 0  # the week before's contacts, each scored as of its contact
+    assert 0 <= overall["base_rate"] < 1 and overall["expected_positives"] > 0
+    scored = wh.read(CONTACT_SCORES_TABLE, "scoring_date = ?", [week_before])
+    assert sorted(scored["contact_id"]) == sorted(contacts["contact_id"])
+    assert meta["contacts_scored"] == wh.row_count(CONTACT_SCORES_TABLE, "scoring_date = ?",
+                                                   [champion_market.scoring_day])
     estimated = wh.read(ESTIMATED_TABLE)
     assert estimated.height == 4  # two targets on two days
     assert (estimated["base_rate_lower"] <= estimated["base_rate"]).all()
@@ -74,10 +87,10 @@ def test_the_drift_report_compares_each_day_with_the_champions_first(monitored, 
     assert set(json.loads(history["psi"][1])) >= {"market_value", "p_booked_call_7d", "day_over_day_p_booked_call_7d"}
 
 
-def test_a_day_that_was_not_scored_fails_with_the_reason(monitored):
-    resources, _, week_before = monitored
+def test_a_day_without_a_property_snapshot_fails_with_the_reason(monitored):
+    resources, _, _ = monitored
     result = dg.materialize([performance_asset], resources=resources, raise_on_error=False,
-                            partition_key=(week_before - dt.timedelta(days=3)).isoformat())
+                            partition_key="2024-06-01")
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error.message
-    assert "no scored leads for" in failure
+    assert "no property snapshot" in failure

@@ -9,28 +9,40 @@ import dagster as dg
 import polars as pl
 
 from wholesaler_assets.assets.metadata import OWNERS, gate_check, parameter_default, preview
+from wholesaler_assets.domain.contracts.targets import TARGETS
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
     KEY_FEATURES,
+    POOL_DAYS,
+    Z_LIMIT,
+    CalibrationCheck,
+    calibration_checks,
+    calibration_gate,
     days_to_judge,
     drift_columns,
     drift_frame,
     estimate_day,
-    estimate_gaps,
-    gap_gate,
     judge_day,
+    scored_contacts,
     scored_targets,
+    target_scores,
 )
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
 from wholesaler_assets.domain.monitoring.drift import drift_report as evidently_drift
-from wholesaler_assets.domain.monitoring.estimation import N_DRAWS, estimated_table, performance_over_time
+from wholesaler_assets.domain.monitoring.estimation import (
+    N_DRAWS,
+    estimate_gaps,
+    estimated_table,
+    performance_over_time,
+)
+from wholesaler_assets.domain.monitoring.labels import end_of, realized_labels
 from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT, realized_table
 from wholesaler_assets.domain.monitoring.psi import psi
 from wholesaler_assets.io.drift_reports import load_or_keep_reference, save_drift_report, save_performance_plot
 from wholesaler_assets.io.inputs import SCORED_TABLE, scored_day
 from wholesaler_assets.io.registry import CHAMPION
-from wholesaler_assets.io.scoring_inputs import active_records, load_scorer
+from wholesaler_assets.io.scoring_inputs import active_records, latest_snapshot, load_scorer
 from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 
@@ -38,6 +50,7 @@ GROUP = "monitoring"
 REALIZED_TABLE = "realized_performance"
 ESTIMATED_TABLE = "estimated_performance"
 DRIFT_TABLE = "drift_history"
+CONTACT_SCORES_TABLE = "contact_scores"
 PLOT_DAYS = 90
 
 
@@ -47,6 +60,17 @@ class PerformanceConfig(dg.Config):
     n_draws: int = N_DRAWS  # simulated label sets behind each interval
     max_rows: int = 20_000  # leads sampled per day for the estimate
     lookback_days: int = 120
+    pool_days: int = POOL_DAYS  # closed scoring days the calibration gate pools
+    z_limit: float = Z_LIMIT  # standardized gap between observed and expected positives that warns
+    model_alias: str = CHAMPION
+
+
+def _calibration_preview(checks: list[CalibrationCheck]) -> dg.MetadataValue | str:
+    if not checks:
+        return "no closed window yet"
+    return preview(pl.DataFrame([{"target": c.target, "group": c.group, "days": f"{c.first_day}..{c.last_day}",
+                                  "n": c.n, "observed": c.observed, "expected": round(c.expected, 2),
+                                  "z": round(c.z, 2)} for c in checks]), rows=20)
 
 
 def _png_markdown(path) -> dg.MetadataValue:
@@ -54,38 +78,57 @@ def _png_markdown(path) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![realized vs estimated](data:image/png;base64,{encoded})")
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "lead_outcomes"], group_name=GROUP,
-          kinds={"polars", "numpy"}, owners=OWNERS, code_version="1",
+@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "lead_contacts", "lead_outcomes",
+                                                 "property_snapshots"], group_name=GROUP,
+          kinds={"polars", "numpy"}, owners=OWNERS, code_version="2",
           check_specs=[dg.AssetCheckSpec("estimate_matches_realized", asset="realized_performance", blocking=False,
-                                         description="Warns when a realized base rate or PR-AUC falls outside the "
-                                                     "interval its estimate gave (calibration broke).")])
+                                         description="Warns when the realized positives of the last closed windows "
+                                                     "leave what the calibrated scores promised (calibration broke).")])
 def realized_performance(context: dg.AssetExecutionContext, config: PerformanceConfig, warehouse: WarehouseResource,
-                         data_folder: DataFolderResource):
-    """The day's estimated performance (CBPE) and the realized figures of every score whose outcome window closed."""
+                         data_folder: DataFolderResource, mlflow_tracking: MlflowResource):
+    """The day's contacts scored by the champion, their estimate (CBPE), and the realized figures of closed windows."""
     day = dt.date.fromisoformat(context.partition_key)
     wh = warehouse.open()
-    today = scored_day(wh, day)
+    scorer, version = load_scorer(mlflow_tracking, config.model_alias)
+    today = scored_contacts(scorer, wh.read("lead_contacts", "contact_time < ?", [end_of(day)]),
+                            latest_snapshot(wh, day), day)
+    today = today.with_columns(pl.lit(scorer.model_version).alias("model_version"))
     targets = scored_targets(today)
-    estimated = estimated_table([estimate_day(today, t, day, config.max_rows, config.n_draws) for t in targets])
-    wh.replace_rows(ESTIMATED_TABLE, estimated, ("target", "scoring_date"))
+    if today.height:
+        wh.replace_rows(CONTACT_SCORES_TABLE, today, ("scoring_date",))
+    estimated = estimated_table([e for t in targets
+                                 if (e := estimate_day(today, t, day, config.max_rows, config.n_draws)) is not None])
+    if estimated.height:
+        wh.replace_rows(ESTIMATED_TABLE, estimated, ("target", "scoring_date"))
 
     judged_before = set(wh.read(REALIZED_TABLE, "segment = ?", [ALL]).select("target", "scoring_date").iter_rows()) \
         if wh.table_exists(REALIZED_TABLE) else set()
-    scored_days = wh.query(f"select distinct scoring_date from {SCORED_TABLE}")["scoring_date"].to_list()
+    scored_days = wh.query(f"select distinct scoring_date from {CONTACT_SCORES_TABLE}")["scoring_date"].to_list() \
+        if wh.table_exists(CONTACT_SCORES_TABLE) else []
     outcomes = wh.read("lead_outcomes")
-    realized, judged = [], []
+    realized, judged, checks = [], [], []
     for target in targets:
         for past in days_to_judge(scored_days, judged_before, target, day, config.lookback_days):
-            realized.append(judge_day(scored_day(wh, past), outcomes, target, past, day))
+            realized.append(judge_day(wh.read(CONTACT_SCORES_TABLE, "scoring_date = ?", [past]), outcomes, target,
+                                      past, day))
             judged.append((target, past))
+        last_closed = day - dt.timedelta(days=TARGETS[target].window_days)
+        if scored_days:
+            pool = wh.read(CONTACT_SCORES_TABLE, "scoring_date between ? and ?",
+                           [last_closed - dt.timedelta(days=config.pool_days - 1), last_closed])
+            if pool.height:
+                checks += calibration_checks(realized_labels(target_scores(pool, target), outcomes, target, day),
+                                             target)
     if realized:
         wh.replace_rows(REALIZED_TABLE, realized_table(realized), ("target", "scoring_date", SEGMENT))
 
     oldest = day - dt.timedelta(days=PLOT_DAYS)
     history = performance_over_time(
         wh.read(REALIZED_TABLE, "scoring_date >= ?", [oldest]) if wh.table_exists(REALIZED_TABLE)
-        else realized_table([]), wh.read(ESTIMATED_TABLE, "scoring_date >= ?", [oldest]))
-    plot = save_performance_plot(history, data_folder.layout().reports / "performance" / f"{day.isoformat()}.png")
+        else realized_table([]), wh.read(ESTIMATED_TABLE, "scoring_date >= ?", [oldest])
+        if wh.table_exists(ESTIMATED_TABLE) else estimated_table([]))
+    plot = save_performance_plot(history, data_folder.layout().reports / "performance" / f"{day.isoformat()}.png") \
+        if history.height else None
     gaps = estimate_gaps(history, judged)
     figures = {f"estimated_{r['target']}_{m}": r[m] for r in estimated.iter_rows(named=True)
                for m in ("base_rate", "pr_auc")}
@@ -94,15 +137,18 @@ def realized_performance(context: dg.AssetExecutionContext, config: PerformanceC
                           on=["target", "scoring_date"], how="semi")
     yield dg.Output(None, metadata={
         **figures,
+        "contacts_scored": today.height,
+        "model_registry_version": version,
         "windows_closed_today": len(judged),
         "gaps": len(gaps),
-        "plot": _png_markdown(plot),
-        "plot_path": dg.MetadataValue.path(str(plot)),
+        **({"plot": _png_markdown(plot), "plot_path": dg.MetadataValue.path(str(plot))} if plot else {}),
+        "calibration": _calibration_preview(checks),
         "judged_today": preview(closed.select("target", "scoring_date", "metric", "estimate", "lower", "upper",
                                               "realized", "outside"), rows=12),
-        "estimated_today": preview(estimated, rows=len(targets)),
+        "estimated_today": preview(estimated, rows=max(len(targets), 1)),
     })
-    yield gate_check(gap_gate(gaps, judged), partition=context.partition_key, severity=dg.AssetCheckSeverity.WARN)
+    yield gate_check(calibration_gate(checks, config.z_limit), partition=context.partition_key,
+                     severity=dg.AssetCheckSeverity.WARN)
 
 
 class DriftConfig(dg.Config):

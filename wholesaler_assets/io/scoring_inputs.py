@@ -34,6 +34,16 @@ def load_scorer(mlflow_tracking: MlflowResource, alias: str) -> tuple[Scorer, st
     return scorer, str(version.version)
 
 
+def latest_snapshot(wh: WarehouseBackend, day: dt.date, max_age_days: int = 7) -> pl.DataFrame:
+    """The latest property snapshot on or before `day`; fails when none is `max_age_days` old at most."""
+    snapshot_day = wh.query("select max(snapshot_date) as d from property_snapshots where snapshot_date <= ?",
+                            [day])["d"][0] if wh.table_exists("property_snapshots") else None
+    if snapshot_day is None or (day - snapshot_day).days > max_age_days:
+        raise dg.Failure(f"no property snapshot within {max_age_days} days before {day} "
+                         f"(latest: {snapshot_day}): materialize property_snapshots for {day} first")
+    return wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day])
+
+
 def active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, max_snapshot_age_days: int,
                    next_channel: str, include_uncontacted_distressed: bool) -> pl.DataFrame:
     """Lead records of every active lead on `day` (a lead file: each lead's latest row)."""

@@ -9,17 +9,20 @@ import polars as pl
 import pytest
 
 from wholesaler_assets.domain.monitoring.daily import (
-    Gap,
+    MIN_EXPECTED,
+    CalibrationCheck,
+    calibration_checks,
+    calibration_gate,
     days_to_judge,
     drift_columns,
     drift_frame,
     estimate_day,
-    estimate_gaps,
-    gap_gate,
     judge_day,
     scored_targets,
+    target_scores,
 )
-from wholesaler_assets.domain.monitoring.estimation import estimated_table, performance_over_time
+from wholesaler_assets.domain.monitoring.estimation import estimate_gaps, estimated_table, performance_over_time
+from wholesaler_assets.domain.monitoring.labels import realized_labels
 from wholesaler_assets.domain.monitoring.performance import realized_table
 
 D = dt.date(2026, 5, 1)
@@ -27,7 +30,10 @@ D = dt.date(2026, 5, 1)
 
 def _scored(day: dt.date, n: int = 3_000, seed: int = 1) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
+    channels = np.array(["cold_call", "sms", "direct_mail"])[rng.integers(0, 3, n)]
     return pl.DataFrame({"lead_id": [f"L{i:05d}" for i in range(n)], "scoring_date": [day] * n,
+                         "contact_id": [f"C{i:05d}" for i in range(n)], "channel": channels,
+                         "contact_time": [dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)] * n,
                          "p_booked_call_7d": rng.beta(1, 15, n), "p_deal_30d": rng.beta(1, 60, n),
                          "market_value": rng.uniform(80_000, 600_000, n), "arv": rng.uniform(1e5, 7e5, n)})
 
@@ -50,33 +56,53 @@ def test_a_window_is_judged_once_the_day_it_closes_and_never_twice():
     assert days_to_judge(days, set(), "booked_call_7d", D + dt.timedelta(days=200)) == []  # beyond the lookback
 
 
-def _judged(rate_scale: float) -> tuple[pl.DataFrame, list]:
-    scored = _scored(D)
-    outcomes = _outcomes(scored, D, rate_scale)
-    as_of = D + dt.timedelta(days=7)
-    realized = realized_table([judge_day(scored, outcomes, "booked_call_7d", D, as_of)])
-    estimated = estimated_table([estimate_day(scored, "booked_call_7d", D, max_rows=20_000, n_draws=100)])
-    return performance_over_time(realized, estimated), [("booked_call_7d", D)]
+def _checks(rate_scale: float, channel_scale: float = 1.0, days: int = 7) -> list[CalibrationCheck]:
+    pooled = []
+    for k in range(days):
+        day = D + dt.timedelta(days=k)
+        scored = _scored(day, n=500, seed=k)
+        p = scored["p_booked_call_7d"].to_numpy() * rate_scale
+        p = np.where(scored["channel"].to_numpy() == "cold_call", p * channel_scale, p)
+        outcomes = _outcomes(scored.with_columns(pl.Series("p_booked_call_7d", np.minimum(p, 1))), day, 1.0, seed=k)
+        labelled = realized_labels(target_scores(scored, "booked_call_7d"), outcomes, "booked_call_7d",
+                                   D + dt.timedelta(days=days + 7))
+        pooled.append(labelled)
+    return calibration_checks(pl.concat(pooled), "booked_call_7d")
 
 
-def test_calibrated_scores_pass_the_gap_gate():
-    over_time, judged = _judged(1.0)
-    gate = gap_gate(estimate_gaps(over_time, judged), judged)
+def test_calibrated_scores_pass_the_calibration_gate():
+    checks = _checks(1.0)
+    gate = calibration_gate(checks)
     assert gate.passed, gate.summary
+    assert [c.group for c in checks] == ["all", "channel=cold_call", "channel=direct_mail", "channel=sms"]
+    assert all(c.judged and c.n > 1_000 for c in checks)
 
 
-def test_a_doubled_base_rate_fails_the_gap_gate_and_says_which_figure():
-    over_time, judged = _judged(2.0)
-    gaps = estimate_gaps(over_time, judged)
-    gate = gap_gate(gaps, judged)
-    assert not gate.passed and any(g.metric == "base_rate" for g in gaps)
-    assert "booked_call_7d 2026-05-01 base_rate" in gate.summary
+def test_a_doubled_base_rate_fails_the_calibration_gate_and_says_which_group():
+    gate = calibration_gate(_checks(2.0))
+    assert not gate.passed and "booked_call_7d all" in gate.summary and "were expected" in gate.summary
 
 
-def test_no_closed_window_passes_and_says_so():
-    gate = gap_gate([], [])
-    assert gate.passed and "nothing to compare" in gate.summary
-    assert not gap_gate([Gap("deal_30d", D, "pr_auc", 0.3, 0.1, 0.2)], [("deal_30d", D)]).passed
+def test_one_channel_halving_fails_on_that_channel():
+    checks = _checks(1.0, channel_scale=0.4)
+    gate = calibration_gate(checks)
+    assert not gate.passed and any("channel=cold_call" in b for b in gate.details["broken"])
+    assert not any("direct_mail" in b or "sms" in b for b in gate.details["broken"])
+
+
+def test_no_closed_window_or_too_few_expected_positives_passes_and_says_so():
+    assert calibration_gate([]).passed and "no closed window" in calibration_gate([]).summary
+    tiny = CalibrationCheck("deal_30d", "all", D, D, 10, 9, MIN_EXPECTED / 2, 40.0)
+    assert calibration_gate([tiny]).passed  # 40 sd off, but too few expected positives to judge
+
+
+def test_one_day_realized_outside_its_interval_is_a_gap_shown_not_an_alarm():
+    scored = _scored(D)
+    outcomes = _outcomes(scored, D, 2.0)
+    realized = realized_table([judge_day(scored, outcomes, "booked_call_7d", D, D + dt.timedelta(days=7))])
+    estimated = estimated_table([estimate_day(scored, "booked_call_7d", D, max_rows=20_000, n_draws=100)])
+    gaps = estimate_gaps(performance_over_time(realized, estimated), [("booked_call_7d", D)])
+    assert any(g.metric == "base_rate" for g in gaps)
 
 
 def test_the_estimate_samples_deterministically():

@@ -54,11 +54,19 @@ def test_segments_are_the_calibrations_value_bands_and_small_ones_get_no_model_f
     assert all(math.isnan(s.pr_auc) and s.n > 0 for s in small.segments.values())
 
 
-def test_an_open_window_or_an_empty_day_is_refused():
+def test_an_open_window_is_refused_and_a_day_without_contacts_is_judged_empty():
     with pytest.raises(ValueError, match="still open"):
         realized_performance(_labelled(50, 3, closed=False), "booked_call_7d", D)
-    with pytest.raises(ValueError, match="no booked_call_7d scores"):
-        realized_performance(_labelled(50, 3), "booked_call_7d", D + dt.timedelta(days=1))
+    empty = realized_performance(_labelled(50, 3), "booked_call_7d", D + dt.timedelta(days=1))
+    assert empty.overall.n == 0 and math.isnan(empty.overall.base_rate) and empty.overall.expected_positives == 0
+
+
+def test_the_expected_positives_are_the_sum_of_the_probabilities():
+    frame = _labelled(400, 5)
+    overall = realized_performance(frame, "booked_call_7d", D).overall
+    p = frame["probability"].to_numpy()
+    assert overall.expected_positives == pytest.approx(p.sum())
+    assert overall.expected_variance == pytest.approx((p * (1 - p)).sum())
 
 
 def test_the_table_over_time_has_one_row_per_day_and_segment_with_all_first():

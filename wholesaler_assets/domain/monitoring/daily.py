@@ -1,108 +1,159 @@
-"""One day of monitoring: which past scores can be judged today, the day's estimate, and the
-frames the drift report compares.
+"""One day of monitoring: the day's contacts scored by the champion, which past days can be judged,
+the calibration gate over the recent closed windows, and the frames the drift report compares.
 
-The daily scored leads (one row per lead, a `p_<target>` column per target, `market_value` for
-the value segments) are what every figure here is computed from, so realized and estimated
-performance judge exactly the probabilities the queue was ranked by.
+Realized and estimated performance are figures of scored contacts (`labels`): the contacts made on
+a day, each scored from its lead record as of the contact, as a training row is. The drift report
+compares the day's scored leads (the queue) with the champion's first: what the team works from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from wholesaler_assets.domain.contracts.targets import TARGETS
+from wholesaler_assets.domain.features.warehouse_records import contact_records
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.estimation import EstimatedPerformance, estimate_performance
-from wholesaler_assets.domain.monitoring.labels import realized_labels
+from wholesaler_assets.domain.monitoring.labels import LABEL, end_of, realized_labels, window_closes
 from wholesaler_assets.domain.monitoring.performance import RealizedPerformance, realized_performance
+from wholesaler_assets.domain.scoring.scorer import Scorer
 
 LOOKBACK_DAYS = 120  # past scoring days still judged when their window closes late (a gap in the runs)
+POOL_DAYS = 7  # closed scoring days pooled by the calibration gate (a day's contacts alone are too few)
+Z_LIMIT = 3.5  # |observed - expected| / sd beyond which calibration broke (15 groups a day: rare by chance)
+MIN_EXPECTED = 5.0  # expected positives below which a group is too small to judge
 KEY_FEATURES = ("market_value", "equity_share", "days_to_auction", "distress_signal_count", "years_owned",
                 "zip_price_trend")
 """The features whose PSI the drift report names as numbers (each also has its drift score)."""
 VALUE_COLUMNS = ("arv", "conservative_profit", "expected_value")
 """The valuation figures of a scored lead, compared like features (a price shock moves them first)."""
+CONTACT_COLUMNS = ("scoring_date", "contact_id", "lead_id", "contact_time", "channel", "market_value")
 
 
 def scored_targets(scored: pl.DataFrame) -> list[str]:
-    """The targets a day's scored leads carry a probability for, in the contract's order."""
+    """The targets a frame carries a probability for, in the contract's order."""
     return [t for t in TARGETS if f"p_{t}" in scored.columns]
 
 
+def scored_contacts(scorer: Scorer, contacts: pl.DataFrame, snapshots: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The contacts made on `day`, each scored from its lead record as of the contact.
+
+    `contacts` must hold every earlier contact of those leads (their prior contacts are features);
+    `snapshots` the property snapshots up to `day` (the latest on or before it is used)."""
+    start = end_of(day - dt.timedelta(days=1))
+    leads = contacts.filter((pl.col("contact_time") >= start) & (pl.col("contact_time") < end_of(day))
+                            ).select("lead_id").unique()
+    schema = {c: contacts.schema[c] for c in CONTACT_COLUMNS if c in contacts.schema}
+    if leads.height == 0:
+        return pl.DataFrame(schema={"scoring_date": pl.Date, **schema, "market_value": pl.Float64,
+                                    **{f"p_{m.target}": pl.Float64 for m in scorer.models}})
+    history = contacts.join(leads, on="lead_id", how="semi").filter(pl.col("contact_time") < end_of(day))
+    records = contact_records(history, snapshots).filter(pl.col("contact_time") >= start)
+    features = scorer.features(records)
+    return pl.DataFrame([*[records.get_column(c) for c in CONTACT_COLUMNS if c in records.columns],
+                         *scorer.probabilities(features)]).with_columns(pl.col("market_value").cast(pl.Float64))
+
+
 def target_scores(scored: pl.DataFrame, target: str) -> pl.DataFrame:
-    """The lead_scores shape of one target (lead_id, scoring_date, probability, market_value)."""
-    extra = [c for c in ("market_value",) if c in scored.columns]
-    return scored.select("lead_id", "scoring_date", pl.col(f"p_{target}").alias("probability"), *extra)
+    """The scored contacts of one target, with its probability as `probability`."""
+    return scored.rename({f"p_{target}": "probability"}).drop(f"p_{t}" for t in scored_targets(scored)
+                                                              if t != target)
 
 
 def days_to_judge(scored_days: list[dt.date], judged: set[tuple[str, dt.date]], target: str, as_of: dt.date,
                   lookback_days: int = LOOKBACK_DAYS) -> list[dt.date]:
     """The scoring days of `target` whose outcome window has closed by `as_of`, not judged yet, and
     at most `lookback_days` old (so one run never re-reads a year of scores)."""
-    window = dt.timedelta(days=TARGETS[target].window_days)
     oldest = as_of - dt.timedelta(days=lookback_days)
-    return sorted(d for d in set(scored_days) if oldest <= d and d + window <= as_of and (target, d) not in judged)
+    return sorted(d for d in set(scored_days)
+                  if oldest <= d and window_closes(d, target) <= as_of and (target, d) not in judged)
 
 
 def judge_day(scored: pl.DataFrame, outcomes: pl.DataFrame, target: str, day: dt.date,
               as_of: dt.date) -> RealizedPerformance:
     """The realized figures of the `target` scores of `day` (its window must be closed by `as_of`)."""
-    labelled = realized_labels(target_scores(scored, target), outcomes, target, as_of)
-    return realized_performance(labelled, target, day)
+    return realized_performance(realized_labels(target_scores(scored, target), outcomes, target, as_of), target, day)
 
 
 def estimate_day(scored: pl.DataFrame, target: str, day: dt.date, max_rows: int, n_draws: int,
-                 seed: int = 0) -> EstimatedPerformance:
+                 seed: int = 0) -> EstimatedPerformance | None:
     """The CBPE estimate of one day's `target` probabilities (a seeded sample of `max_rows` at most:
-    the interval comes from simulated labels, and 20,000 leads already pin it down)."""
+    the interval comes from simulated labels); None on a day without scores."""
     prob = scored.get_column(f"p_{target}").drop_nulls().to_numpy()
+    if prob.size == 0:
+        return None
     if prob.size > max_rows:
         prob = np.random.default_rng(seed).choice(prob, size=max_rows, replace=False)
     return estimate_performance(prob, target, day, n_draws=n_draws, seed=seed)
 
 
 @dataclass(frozen=True)
-class Gap:
-    """A realized figure outside the interval the estimate gave for the same scores."""
+class CalibrationCheck:
+    """Observed against expected positives of one group of pooled scored contacts."""
 
     target: str
-    scoring_date: dt.date
-    metric: str
-    realized: float
-    lower: float
-    upper: float
+    group: str  # "all" or "channel=<channel>"
+    first_day: dt.date
+    last_day: dt.date
+    n: int
+    observed: int
+    expected: float
+    z: float
+
+    @property
+    def judged(self) -> bool:
+        return self.expected >= MIN_EXPECTED
+
+    def broke(self, z_limit: float = Z_LIMIT) -> bool:
+        return self.judged and abs(self.z) > z_limit
 
 
-def estimate_gaps(over_time: pl.DataFrame, judged: list[tuple[str, dt.date]],
-                  metrics: tuple[str, ...] = ("base_rate", "pr_auc")) -> list[Gap]:
-    """The gaps among the days judged in this run (`performance_over_time` rows flagged `outside`)."""
-    keys = pl.DataFrame({"target": [t for t, _ in judged], "scoring_date": [d for _, d in judged]},
-                        schema={"target": pl.String, "scoring_date": pl.Date})
-    rows = over_time.join(keys, on=["target", "scoring_date"], how="semi").filter(
-        pl.col("outside").fill_null(False) & pl.col("metric").is_in(list(metrics)))
-    return [Gap(r["target"], r["scoring_date"], r["metric"], r["realized"], r["lower"], r["upper"])
-            for r in rows.sort("target", "scoring_date", "metric").iter_rows(named=True)]
+def calibration_checks(labelled: pl.DataFrame, target: str) -> list[CalibrationCheck]:
+    """Observed vs expected positives of pooled closed windows (`realized_labels` rows), in all and per channel.
+
+    Calibrated scores promise sum(p) positives with variance sum(p(1 - p)); z is the standardized
+    difference. A shift of the base rate or of one channel's response moves it; noise rarely does."""
+    rows = labelled.filter(pl.col(LABEL).is_not_null())
+    if rows.height == 0:
+        return []
+    first, last = rows["scoring_date"].min(), rows["scoring_date"].max()
+    groups = [("all", rows)]
+    if "channel" in rows.columns:
+        groups += [(f"channel={c}", rows.filter(pl.col("channel") == c))
+                   for c in sorted(rows["channel"].drop_nulls().unique().to_list())]
+    checks = []
+    for name, group in groups:
+        p = group["probability"].cast(pl.Float64).to_numpy()
+        observed, expected, variance = int(group[LABEL].sum()), float(p.sum()), float((p * (1 - p)).sum())
+        z = (observed - expected) / math.sqrt(variance) if variance > 0 else 0.0
+        checks.append(CalibrationCheck(target, name, first, last, group.height, observed, expected, z))  # type: ignore[arg-type]
+    return checks
 
 
-def gap_gate(gaps: list[Gap], judged: list[tuple[str, dt.date]]) -> GateResult:
-    """Pass when every realized base rate and PR-AUC judged today lies inside its estimate's interval.
+def calibration_gate(checks: list[CalibrationCheck], z_limit: float = Z_LIMIT) -> GateResult:
+    """Pass while the realized positives of the recent closed windows match what the estimate promised.
 
-    A gap means the calibrated probabilities no longer say what happens: the base rate moved
-    (calibration broke) or the ranking got better or worse than the scores promised."""
+    A failure means the calibrated probabilities no longer say what happens: the base rate moved,
+    or one channel's response changed (visible only through outcomes)."""
+    judged = [c for c in checks if c.judged]
     if not judged:
         return GateResult(name="estimate_matches_realized", passed=True,
-                          summary="no outcome window closed today: nothing to compare yet")
-    text = "; ".join(f"{g.target} {g.scoring_date} {g.metric} {g.realized:.4f} outside "
-                     f"[{g.lower:.4f}, {g.upper:.4f}]" for g in gaps[:6])
+                          summary="no closed window with enough expected positives to judge yet")
+    broken = [c for c in judged if c.broke(z_limit)]
+    worst = max(judged, key=lambda c: abs(c.z))
+    text = "; ".join(f"{c.target} {c.group} {c.first_day}..{c.last_day}: {c.observed} positives where "
+                     f"{c.expected:.1f} were expected (z {c.z:+.1f})" for c in broken[:6])
     return GateResult(
-        name="estimate_matches_realized", passed=not gaps, value=float(len(gaps)), threshold=0.0,
-        summary=(f"{len(gaps)} realized figure(s) outside the estimate's interval: {text}" if gaps
-                 else f"{len(judged)} closed window(s): every realized figure inside its estimate's interval"),
-        details={"gaps": [f"{g.target}:{g.scoring_date}:{g.metric}" for g in gaps]})
+        name="estimate_matches_realized", passed=not broken, value=abs(worst.z), threshold=z_limit,
+        summary=(f"{len(broken)} group(s) off their estimate: {text}" if broken else
+                 f"{len(judged)} group(s) judged, every one within {z_limit} sd of its estimate "
+                 f"(largest: {worst.target} {worst.group} z {worst.z:+.1f})"),
+        details={"broken": [f"{c.target}:{c.group}:{c.z:+.2f}" for c in broken]})
 
 
 def drift_frame(features: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:

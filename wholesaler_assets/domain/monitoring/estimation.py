@@ -169,3 +169,29 @@ def performance_over_time(realized: pl.DataFrame, estimated: pl.DataFrame) -> pl
             .with_columns(((pl.col("realized") < pl.col("lower")) | (pl.col("realized") > pl.col("upper")))
                           .alias("outside"))
             .sort("target", "metric", "scoring_date"))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A day's realized figure outside the interval the estimate gave for the same scores."""
+
+    target: str
+    scoring_date: dt.date
+    metric: str
+    realized: float
+    lower: float
+    upper: float
+
+
+def estimate_gaps(over_time: pl.DataFrame, judged: list[tuple[str, dt.date]],
+                  metrics: tuple[str, ...] = ("base_rate", "pr_auc")) -> list[Gap]:
+    """The gaps among the days judged in this run (`performance_over_time` rows flagged `outside`).
+
+    One day's gap is a hint, not an alarm (its interval misses one day in ten by design);
+    `daily.calibration_gate` pools the days before it warns."""
+    keys = pl.DataFrame({"target": [t for t, _ in judged], "scoring_date": [d for _, d in judged]},
+                        schema={"target": pl.String, "scoring_date": pl.Date})
+    rows = over_time.join(keys, on=["target", "scoring_date"], how="semi").filter(
+        pl.col("outside").fill_null(False) & pl.col("metric").is_in(list(metrics)))
+    return [Gap(r["target"], r["scoring_date"], r["metric"], r["realized"], r["lower"], r["upper"])
+            for r in rows.sort("target", "scoring_date", "metric").iter_rows(named=True)]

@@ -1,15 +1,15 @@
-"""Realized labels of past scores: did the scored lead reach the target's outcome in time?
+"""Realized labels of the champion's scores: the day's contacts, labelled as training labels them.
 
-A score made on day D uses what was known by the end of D (`records_as_of`), so it is labelled
-like a training contact made at that instant: 1 when the lead's first outcome of the target's
-kind falls on a day in (D, D + window_days] (UTC dates), else 0. An outcome on D itself was
-already known when the score was made and does not count; as in training, only the first
-occurrence of each outcome (what `lead_outcomes` keeps) is looked at.
+A model says how likely a lead is to reach an outcome once it is contacted. It is therefore judged,
+as it was trained, on contacts: the contacts made on day D, each scored from its lead record as of
+the contact (`warehouse_records.contact_records`, the training rows' own records), are the scores
+of day D. Each is labelled by `training.labels.label_contacts`, the training label itself: 1 when
+the lead's first outcome of the target's kind falls in (contact_time, contact_time + window].
 
-The window of a day-D score is closed once the outcomes are complete through its last day:
-`as_of >= D + window_days`, where `as_of` is the last day whose outcomes are all in the
-warehouse. Open windows keep a null label (never a 0: the outcome may still come), so the
-same frame also feeds the estimate made before the labels exist.
+The window of day D is closed once the outcomes are complete through D + window_days (`as_of`,
+the last day whose outcomes are all in the warehouse): the last contact of D then has its whole
+window behind it. Scores whose window is still open carry a null label (never a 0: the outcome
+may still come), so the same frame also feeds the estimate made before the labels exist.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import datetime as dt
 import polars as pl
 
 from wholesaler_assets.domain.contracts.targets import TARGETS, Target
+from wholesaler_assets.domain.training.labels import label_contacts
 
 LABEL = "label"
-WINDOW_END = "window_end"
 WINDOW_CLOSED = "window_closed"
-SCORE_COLUMNS = ("lead_id", "scoring_date", "probability")
-_OUTCOME_DATE = "_outcome_date"
+SCORE_COLUMNS = ("lead_id", "contact_id", "contact_time", "scoring_date", "probability")
 
 
 def target_of(target: Target | str) -> Target:
@@ -36,22 +35,22 @@ def target_of(target: Target | str) -> Target:
     return TARGETS[target]
 
 
-def _utc_date(column: str, dtype: pl.DataType) -> pl.Expr:
-    """The UTC calendar day of an outcome time (naive times are taken as UTC)."""
-    col = pl.col(column)
-    if isinstance(dtype, pl.Datetime):
-        return (col.dt.convert_time_zone("UTC") if dtype.time_zone else col).dt.date()
-    if dtype == pl.Date:
-        return col
-    raise ValueError(f"{column} must be a date or datetime column, got {dtype}")
+def window_closes(day: dt.date, target: Target | str) -> dt.date:
+    """The first `as_of` day on which every contact of `day` has its whole outcome window behind it."""
+    return day + dt.timedelta(days=target_of(target).window_days)
+
+
+def end_of(day: dt.date) -> dt.datetime:
+    """The first instant after `day` (UTC): outcomes complete through `day` are those before it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
 def realized_labels(scores: pl.DataFrame, outcomes: pl.DataFrame, target: Target | str,
                     as_of: dt.date) -> pl.DataFrame:
-    """The target's rows of `scores` with `window_end`, `window_closed` and `label` (Int8, null while open).
+    """The target's rows of `scores` with `window_closed` and `label` (Int8, null while open).
 
-    `scores` are lead_scores rows (a `target` column, when present, selects the target's rows);
-    `outcomes` is lead_outcomes (one row per lead; duplicates are reduced to the first time).
+    `scores` are scored contacts (`SCORE_COLUMNS`; a `target` column, when present, selects the
+    target's rows); `outcomes` is lead_outcomes (one row per lead, the first time of each outcome).
     """
     tgt = target_of(target)
     missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
@@ -61,18 +60,11 @@ def realized_labels(scores: pl.DataFrame, outcomes: pl.DataFrame, target: Target
     if missing:
         raise ValueError(f"outcomes lack columns {missing} (needed to label {tgt.name})")
     rows = scores.filter(pl.col("target") == tgt.name) if "target" in scores.columns else scores
-    first = (
-        outcomes.select("lead_id", _utc_date(tgt.outcome_time_column, outcomes.schema[tgt.outcome_time_column])
-                        .alias(_OUTCOME_DATE))
-        .group_by("lead_id").agg(pl.col(_OUTCOME_DATE).min())
-    )
-    window_end = pl.col("scoring_date").cast(pl.Date).dt.offset_by(f"{tgt.window_days}d")
-    reached = (pl.col(_OUTCOME_DATE) > pl.col("scoring_date")) & (pl.col(_OUTCOME_DATE) <= pl.col(WINDOW_END))
+    rows = rows.with_row_index("_row")
+    first = outcomes.group_by("lead_id").agg(pl.col(tgt.outcome_time_column).min())
+    labelled = label_contacts(rows, first, tgt, "outcome_time", end_of(as_of)).frame
     return (
-        rows.join(first, on="lead_id", how="left", maintain_order="left")
-        .with_columns(window_end.alias(WINDOW_END))
-        .with_columns((pl.col(WINDOW_END) <= as_of).alias(WINDOW_CLOSED))
-        .with_columns(pl.when(pl.col(WINDOW_CLOSED)).then(reached.fill_null(False).cast(pl.Int8))
-                      .otherwise(None).cast(pl.Int8).alias(LABEL))
-        .drop(_OUTCOME_DATE)
+        rows.join(labelled.select("_row", LABEL), on="_row", how="left")
+        .with_columns(pl.col(LABEL).is_not_null().alias(WINDOW_CLOSED))
+        .sort("_row").drop("_row")
     )

@@ -180,20 +180,24 @@ class Scorer:
                 built.append((model.space, model.matrix(features)))
         return [next(matrix for space, matrix in built if space == model.space) for model in self.models]
 
-    def numbers(self, records: pl.DataFrame, features: pl.DataFrame, matrices: list[np.ndarray] | None = None
-                ) -> pl.DataFrame:
-        """Everything but the reasons: probabilities, ARV, buy-box, expected value, priority and tier."""
+    def probabilities(self, features: pl.DataFrame, matrices: list[np.ndarray] | None = None) -> list[pl.Series]:
+        """The calibrated `p_<target>` of every model, in the models' order (batch, endpoint and monitoring)."""
         matrices = self.matrices(features) if matrices is None else matrices
         segments: dict[tuple[float, ...], np.ndarray] = {}  # value segments, once per set of edges
         for m in self.models:
             if tuple(m.calibrator.edges) not in segments:
                 segments[tuple(m.calibrator.edges)] = segments_of(features, m.calibrator.edges)
+        return [pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
+                for m, matrix in zip(self.models, matrices, strict=True)]
+
+    def numbers(self, records: pl.DataFrame, features: pl.DataFrame, matrices: list[np.ndarray] | None = None
+                ) -> pl.DataFrame:
+        """Everything but the reasons: probabilities, ARV, buy-box, expected value, priority and tier."""
         # One frame from series and one ranking pass: each frame operation counts on a one-lead request.
         n = records.height
         out = pl.DataFrame([
             *[records.get_column(c) for c in ("lead_id", "property_id", "scoring_date") if c in records.columns],
-            *[pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
-              for m, matrix in zip(self.models, matrices, strict=True)],
+            *self.probabilities(features, matrices),
             *self._valuation(records),
             pl.repeat(self.model_version, n, dtype=pl.String, eager=True).alias("model_version"),
             pl.repeat(self.model_run_id, n, dtype=pl.String, eager=True).alias("model_run_id"),
