@@ -9,7 +9,6 @@ import dagster as dg
 import polars as pl
 
 from wholesaler_assets.assets.metadata import OWNERS, gate_check, parameter_default, preview
-from wholesaler_assets.domain.contracts.targets import TARGETS
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
@@ -17,16 +16,16 @@ from wholesaler_assets.domain.monitoring.daily import (
     POOL_DAYS,
     Z_LIMIT,
     CalibrationCheck,
-    calibration_checks,
     calibration_gate,
     days_to_judge,
     drift_columns,
     drift_frame,
     estimate_day,
     judge_day,
+    pool_days_of,
+    pooled_checks,
     scored_contacts,
     scored_targets,
-    target_scores,
 )
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
 from wholesaler_assets.domain.monitoring.drift import drift_report as evidently_drift
@@ -36,7 +35,7 @@ from wholesaler_assets.domain.monitoring.estimation import (
     estimated_table,
     performance_over_time,
 )
-from wholesaler_assets.domain.monitoring.labels import end_of, realized_labels
+from wholesaler_assets.domain.monitoring.labels import end_of
 from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT, realized_table
 from wholesaler_assets.domain.monitoring.psi import psi
 from wholesaler_assets.io.drift_reports import load_or_keep_reference, save_drift_report, save_performance_plot
@@ -112,13 +111,10 @@ def realized_performance(context: dg.AssetExecutionContext, config: PerformanceC
             realized.append(judge_day(wh.read(CONTACT_SCORES_TABLE, "scoring_date = ?", [past]), outcomes, target,
                                       past, day))
             judged.append((target, past))
-        last_closed = day - dt.timedelta(days=TARGETS[target].window_days)
         if scored_days:
             pool = wh.read(CONTACT_SCORES_TABLE, "scoring_date between ? and ?",
-                           [last_closed - dt.timedelta(days=config.pool_days - 1), last_closed])
-            if pool.height:
-                checks += calibration_checks(realized_labels(target_scores(pool, target), outcomes, target, day),
-                                             target)
+                           list(pool_days_of(day, target, config.pool_days)))
+            checks += pooled_checks(pool, outcomes, target, day)
     if realized:
         wh.replace_rows(REALIZED_TABLE, realized_table(realized), ("target", "scoring_date", SEGMENT))
 

@@ -135,6 +135,20 @@ def calibration_checks(labelled: pl.DataFrame, target: str) -> list[CalibrationC
     return checks
 
 
+def pool_days_of(day: dt.date, target: str, pool_days: int = POOL_DAYS) -> tuple[dt.date, dt.date]:
+    """The first and last scoring days the calibration gate pools on `day`: the last `pool_days`
+    days whose `target` window has closed."""
+    last_closed = day - dt.timedelta(days=TARGETS[target].window_days)
+    return last_closed - dt.timedelta(days=pool_days - 1), last_closed
+
+
+def pooled_checks(pool: pl.DataFrame, outcomes: pl.DataFrame, target: str, day: dt.date) -> list[CalibrationCheck]:
+    """`calibration_checks` of the scored contacts of the pool (`pool_days_of`), labelled as of `day`."""
+    if pool.height == 0:
+        return []
+    return calibration_checks(realized_labels(target_scores(pool, target), outcomes, target, day), target)
+
+
 def calibration_gate(checks: list[CalibrationCheck], z_limit: float = Z_LIMIT) -> GateResult:
     """Pass while the realized positives of the recent closed windows match what the estimate promised.
 
