@@ -86,6 +86,19 @@ monitoring_job = dg.define_asset_job(
     description="For one day: estimated and realized performance of the scores, and the Evidently drift report.",
 )
 
+lead_file_job = dg.define_asset_job(
+    "lead_file_job",
+    selection=dg.AssetSelection.assets("lead_contacts", "lead_outcomes", "contact_features"),
+    description="A dataset spec's lead file: validate it into lead_contacts and lead_outcomes, then the "
+                "training features (no landing folders, no snapshots).",
+)
+
+lead_file_monitoring_job = dg.define_asset_job(
+    "lead_file_monitoring_job",
+    selection=dg.AssetSelection.assets("lead_file_monitoring"),
+    description="A lead file's months after the champion's cutoff: estimated vs realized performance, drift.",
+)
+
 DAILY_CYCLE = ["property_snapshots", "scored_leads", "lead_scores", "priority_queue", "realized_performance",
                "drift_report"]
 

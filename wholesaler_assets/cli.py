@@ -40,14 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep = commands.add_parser("replay", help="release the synthetic market day by day, each day a Dagster run")
     rep.add_argument("--data-root", default="data-replay", help="its own folder (landing, warehouse, reports)")
     rep.add_argument("--mlruns", default=None, help="MLflow store (default: <data-root>/mlruns)")
-    rep.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 5, 1),
-                     help="first replayed day; the two years before it are the history trained on")
+    rep.add_argument("--start", type=dt.date.fromisoformat, default=None,
+                     help="first replayed day; before it is the history trained on (default 2026-05-01; "
+                          "with --dataset-spec, the month after 60%% of the file's contacts)")
     rep.add_argument("--days", type=int, default=120)
     rep.add_argument("--shift", choices=["price_shock", "conversion", "base_rate"], default=None,
                      help="plant a market shift (written to ground_truth/shifts.json); none: stationary")
     rep.add_argument("--shift-on", type=dt.date.fromisoformat, default=None, help="the shift's first day")
     rep.add_argument("--properties", type=int, default=50_000)
     rep.add_argument("--seed", type=int, default=7)
+    rep.add_argument("--dataset-spec", default=None,
+                     help="replay your own lead file by month instead (docs/bring-your-own-data.md)")
 
     commands.add_parser("contracts", help="print the data contract of every source as markdown")
     commands.add_parser("serving-schema", help="print the lead record the serving endpoint takes as markdown")
@@ -75,7 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.shift_on and not args.shift:
             parser.error("--shift-on needs --shift")
-        plan = ReplayPlan(args.start, args.days, args.properties, args.seed, args.shift, args.shift_on)
+        if args.dataset_spec:
+            from wholesaler_assets.replay_lead_file import replay_lead_file
+
+            if args.shift:
+                parser.error("--shift plants a shift in the synthetic market, not in a lead file")
+            return replay_lead_file(Path(args.dataset_spec), args.start, Path(args.data_root),
+                                    Path(args.mlruns or f"{args.data_root}/mlruns"))
+        plan = ReplayPlan(args.start or dt.date(2026, 5, 1), args.days, args.properties, args.seed, args.shift,
+                          args.shift_on)
         return replay(plan, Path(args.data_root), Path(args.mlruns or f"{args.data_root}/mlruns"))
     if args.command == "demo":
         return _demo(args)

@@ -13,6 +13,7 @@ import dagster as dg
 
 from wholesaler_assets.assets.experiments import EXPERIMENT_ASSETS
 from wholesaler_assets.assets.ingestion import raw_assets
+from wholesaler_assets.assets.lead_file import LEAD_FILE_ASSETS
 from wholesaler_assets.assets.models import baseline_model, calibrator, conversion_model, model_evaluation
 from wholesaler_assets.assets.monitoring import MONITORING_ASSETS
 from wholesaler_assets.assets.registration import registered_scorer
@@ -34,6 +35,8 @@ from wholesaler_assets.automation import (
     features_job,
     ingest_job,
     landing_file_sensor,
+    lead_file_job,
+    lead_file_monitoring_job,
     model_training_job,
     monitoring_job,
     registration_job,
@@ -66,9 +69,9 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
                 contact_features, training_table, statistical_validation, feature_selection,
                 baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model,
                 scored_leads, lead_scores, priority_queue,
-                *MONITORING_ASSETS, *EXPERIMENT_ASSETS],
+                *MONITORING_ASSETS, *LEAD_FILE_ASSETS, *EXPERIMENT_ASSETS],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
-              valuation_job, scoring_job, monitoring_job, daily_cycle_job],
+              valuation_job, scoring_job, monitoring_job, daily_cycle_job, lead_file_job, lead_file_monitoring_job],
         schedules=[daily_snapshot_schedule, daily_scoring_schedule, daily_monitoring_schedule],
         sensors=[landing_file_sensor, daily_cycle_sensor],
         resources=with_io_managers(resources),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,14 +50,14 @@ class ReplayPlan:
         return [self.start + dt.timedelta(days=i) for i in range(self.days)]
 
 
-def _run(defs, instance, job: str, partition: str | None = None, run_config: Mapping[str, Any] | None = None,
+def run_job(defs, instance, job: str, partition: str | None = None, run_config: Mapping[str, Any] | None = None,
          tags: dict | None = None):
     return defs.resolve_job_def(job).execute_in_process(
         instance=instance, partition_key=partition, run_config={**QUIET_RUN, **(run_config or {})},
         tags=tags, raise_on_error=False)
 
 
-def _failure(result) -> str:
+def failure_of(result) -> str:
     """Why a run failed: its failed steps' errors (a blocking gate names itself there)."""
     errors = [e.event_specific_data.error.message.strip().splitlines()[0] for e in result.all_events
               if e.is_step_failure and e.event_specific_data.error is not None]
@@ -72,9 +72,9 @@ def bootstrap(defs, instance, plan: ReplayPlan, say, model_config: dict[str, Any
     history_end = plan.start - dt.timedelta(days=1)
     market = plan.market()
     for step, job in (("ingest the history", "ingest_job"),):
-        result = _run(defs, instance, job)
+        result = run_job(defs, instance, job)
         if not result.success:
-            raise ReplayFailed(f"{step}: {_failure(result)}")
+            raise ReplayFailed(f"{step}: {failure_of(result)}")
     day = market.start_date
     snapshot_days = []
     while day <= history_end:
@@ -83,32 +83,43 @@ def bootstrap(defs, instance, plan: ReplayPlan, say, model_config: dict[str, Any
     if snapshot_days[-1] != history_end:
         snapshot_days.append(history_end)
     for i, day in enumerate(snapshot_days, 1):
-        result = _run(defs, instance, "snapshot_job", day.isoformat())
+        result = run_job(defs, instance, "snapshot_job", day.isoformat())
         if not result.success:
-            raise ReplayFailed(f"snapshot of {day}: {_failure(result)}")
+            raise ReplayFailed(f"snapshot of {day}: {failure_of(result)}")
         if i % 20 == 0 or i == len(snapshot_days):
             say(f"      {i}/{len(snapshot_days)} history snapshots")
-    if not _run(defs, instance, "features_job").success:
+    if not run_job(defs, instance, "features_job").success:
         raise ReplayFailed("contact_features failed")
+    passed = train_targets(defs, instance, TARGET_NAMES, say, model_config)
+    run_job(defs, instance, "valuation_job",
+         run_config={"ops": {"arv_model": {"config": arv_config}}} if arv_config else None)
+    register(defs, instance, passed)
+    return passed
+
+
+def train_targets(defs, instance, targets: Sequence[str], say, model_config: dict[str, Any] | None = None) -> list[str]:
+    """Training tables and gated models of each target; the targets whose models passed their gates."""
     passed = []
-    for target in TARGET_NAMES:
-        if not _run(defs, instance, "training_data_job", target).success:
+    for target in targets:
+        if not run_job(defs, instance, "training_data_job", target).success:
             say(f"      {target}: training table refused by its gates")
             continue
         config = {"ops": {n: {"config": model_config} for n in ("conversion_model", "calibrator", "model_evaluation")}}
-        models = _run(defs, instance, "model_training_job", target, config if model_config else None)
+        models = run_job(defs, instance, "model_training_job", target, config if model_config else None)
         say(f"      {target}: {'passed its gates' if models.success else 'did not pass its gates'}")
         if models.success:
             passed.append(target)
-    _run(defs, instance, "valuation_job",
-         run_config={"ops": {"arv_model": {"config": arv_config}}} if arv_config else None)
+    return passed
+
+
+def register(defs, instance, passed: list[str]) -> None:
+    """Register the scorer of the targets that passed (promoted to champion when it earned it)."""
     if not passed:
         raise ReplayFailed("no target passed its gates on the history: nothing can be scored")
-    registration = _run(defs, instance, "registration_job",
+    registration = run_job(defs, instance, "registration_job",
                         run_config={"ops": {"registered_scorer": {"config": {"targets": passed}}}})
     if not registration.success:
-        raise ReplayFailed(f"registration: {_failure(registration)}")
-    return passed
+        raise ReplayFailed(f"registration: {failure_of(registration)}")
 
 
 class ReplayFailed(RuntimeError):
@@ -126,7 +137,7 @@ def run_day(defs, instance, sensor_cursor: str | None, data_folder, clock) -> tu
     evaluation = sensor(context)
     if not isinstance(evaluation, dg.RunRequest):
         return evaluation, context.cursor, time.perf_counter() - started
-    result = _run(defs, instance, "daily_cycle_job", evaluation.partition_key, evaluation.run_config,
+    result = run_job(defs, instance, "daily_cycle_job", evaluation.partition_key, evaluation.run_config,
                   tags={**evaluation.tags, "dagster/sensor_name": "daily_cycle_sensor"})
     return result, context.cursor, time.perf_counter() - started
 
@@ -197,7 +208,7 @@ def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_con
             if not isinstance(result, dg.ExecuteInProcessResult):
                 raise ReplayFailed(f"{day}: the daily cycle sensor did not launch a run ({result})")
             if not result.success:
-                raise ReplayFailed(f"{day}: daily_cycle_job failed: {_failure(result)}")
+                raise ReplayFailed(f"{day}: daily_cycle_job failed: {failure_of(result)}")
             summary = {**_day_summary(result), "seconds": round(seconds, 2), "run_id": result.run_id}
             state["sensor_cursor"], state["days"][day.isoformat()] = cursor, summary
             save_state(data_root, state)

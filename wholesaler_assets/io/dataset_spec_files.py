@@ -42,3 +42,17 @@ def validate_lead_file(spec: DatasetSpec, now: dt.datetime,
     except FileNotFoundError:
         raise DatasetSpecError(f"lead file not found: {spec.path}") from None
     return validate_lead_data(spec, data, now, max_bad_row_share)
+
+
+def spec_with_cutoff(spec_path: str | Path, cutoff: dt.datetime, folder: Path) -> Path:
+    """A copy of the spec in `folder` whose lead file path is absolute and whose `data_cutoff` is
+    `cutoff`: training stops there, and what follows can be replayed against the champion."""
+    import yaml
+
+    spec = load_dataset_spec(spec_path)  # checked (and its path resolved) before anything is written
+    raw = yaml.safe_load(Path(spec_path).read_text())
+    raw |= {"path": str(spec.path), "data_cutoff": cutoff.astimezone(dt.UTC).isoformat()}
+    folder.mkdir(parents=True, exist_ok=True)
+    written = folder / f"{spec.name}.replay.yaml"
+    written.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return written

@@ -81,3 +81,27 @@ def previous_reasons(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame | None:
         return None
     return wh.query(f"select lead_id, feature_hash, top_reasons, narrative, reasons_method, reasons_as_of "
                     f"from {SCORED_TABLE} where scoring_date = ?", [last])
+
+
+REFERENCE_ROWS = 20_000  # the training window's contacts a lead file's months are compared with (seeded sample)
+
+
+def scored_lead_file(wh: WarehouseBackend, scorer: Scorer, cutoff: dt.datetime
+                     ) -> tuple[pl.DataFrame, pl.DataFrame, dt.datetime]:
+    """A lead file's contacts scored by `scorer`: those before `cutoff` (a sample: the drift reference),
+    those at or after it, and the last instant the file knows of (its latest contact or outcome)."""
+    contacts = wh.read("lead_contacts")
+    outcomes = wh.read("lead_outcomes")
+    times = [contacts["contact_time"].max(), *[outcomes[c].max() for c in outcomes.columns if c.endswith("_at")]]
+    known_until = max(t for t in times if isinstance(t, dt.datetime))
+
+    def scored(frame: pl.DataFrame) -> pl.DataFrame:
+        features = scorer.features(frame)
+        return pl.DataFrame([*[frame.get_column(c) for c in ("contact_id", "lead_id", "contact_time")],
+                             *[features.get_column(c) for c in features.columns if c != "lead_id"],
+                             *scorer.probabilities(features)])
+
+    before = contacts.filter(pl.col("contact_time") < cutoff)
+    if before.height > REFERENCE_ROWS:
+        before = before.sample(REFERENCE_ROWS, seed=0).sort("contact_time", "contact_id")
+    return scored(before), scored(contacts.filter(pl.col("contact_time") >= cutoff)), known_until

@@ -1,0 +1,86 @@
+"""Monitoring of a user's lead file, month by month after the champion's training cutoff."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from wholesaler_assets.assets.metadata import OWNERS, gate_check, preview
+from wholesaler_assets.domain.gates.result import GateResult
+from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
+from wholesaler_assets.domain.monitoring.estimation import N_DRAWS
+from wholesaler_assets.domain.monitoring.monthly import MONTH, LabelRule, month_drift, month_figures
+from wholesaler_assets.domain.snapshots.lead_tables import SYNTHETIC_MARKET
+from wholesaler_assets.io.drift_reports import save_drift_report
+from wholesaler_assets.io.inputs import load_catalog
+from wholesaler_assets.io.registry import CHAMPION
+from wholesaler_assets.io.scoring_inputs import load_scorer, scored_lead_file
+from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
+
+GROUP = "monitoring"
+TABLE = "lead_file_monitoring"
+
+
+class LeadFileMonitoringConfig(dg.Config):
+    """Which model is judged, how many simulated label sets make an interval, when a month drifted."""
+
+    model_alias: str = CHAMPION
+    n_draws: int = N_DRAWS
+    drift_share: float = DRIFT_SHARE
+
+
+@dg.asset(deps=["lead_contacts", "lead_outcomes", "registered_scorer"], group_name=GROUP,
+          kinds={"evidently", "polars"}, owners=OWNERS, code_version="1",
+          check_specs=[dg.AssetCheckSpec("lead_file_estimate_holds", asset="lead_file_monitoring", blocking=False,
+                                         description="Warns when a month's realized base rate leaves the interval its "
+                                                     "estimate gave, or the month's leads drifted.")])
+def lead_file_monitoring(context: dg.AssetExecutionContext, config: LeadFileMonitoringConfig,
+                         warehouse: WarehouseResource, mlflow_tracking: MlflowResource,
+                         data_folder: DataFolderResource):
+    """Each month of a lead file after the champion's cutoff: estimated vs realized performance and drift."""
+    wh = warehouse.open()
+    catalog = load_catalog(wh)
+    if catalog.origin == SYNTHETIC_MARKET:
+        raise dg.Failure("lead_file_monitoring judges a dataset spec's lead file; the synthetic market is "
+                         "monitored day by day by realized_performance and drift_report")
+    scorer, version = load_scorer(mlflow_tracking, config.model_alias)
+    cutoff = dt.datetime.fromisoformat(catalog.data_cutoff)
+    reference, later, known_until = scored_lead_file(wh, scorer, cutoff)
+    if later.height == 0:
+        raise dg.Failure(f"no contact after the champion's data cutoff {catalog.data_cutoff}: set data_cutoff in "
+                         "the spec where training should stop (`wholesaler replay --dataset-spec` does)")
+    figures = month_figures(later, wh.read("lead_outcomes"),
+                            LabelRule(catalog.targets, known_until, catalog.censor_provided_labels), config.n_draws)
+    drift = month_drift(reference, later, catalog.feature_columns, config.drift_share)
+    folder = data_folder.layout().reports / "drift" / catalog.name
+    reports = {m: save_drift_report(s, folder / m.strftime("%Y-%m"))["html"] for m, s in drift.items()}
+    table = figures.join(pl.DataFrame({MONTH: list(drift), "drifted_share": [s.drifted_share for s in drift.values()],
+                                       "dataset_drift": [s.dataset_drift for s in drift.values()]},
+                                      schema={MONTH: pl.Date, "drifted_share": pl.Float64,
+                                              "dataset_drift": pl.Boolean}), on=MONTH, how="left")
+    wh.replace_table(TABLE, table)
+    off = table.filter(pl.col("base_rate_outside").fill_null(False))
+    drifted = sorted({m.isoformat()[:7] for m, s in drift.items() if s.dataset_drift})
+    yield dg.Output(None, metadata={
+        "dataset": catalog.name,
+        "model_registry_version": version,
+        "trained_until": catalog.data_cutoff,
+        "months": len(drift),
+        "contacts_after_cutoff": later.height,
+        "months_outside_estimate": off.height,
+        "months_drifted": dg.MetadataValue.json(drifted),
+        "by_month": preview(table.select("target", MONTH, "n", "labelled", "estimated_base_rate", "base_rate_lower",
+                                         "base_rate_upper", "realized_base_rate", "estimated_pr_auc",
+                                         "realized_pr_auc", "realized_ece", "drifted_share"), rows=36),
+        "drift_reports": dg.MetadataValue.md("\n".join(f"- {m:%Y-%m}: `{p}`" for m, p in reports.items())),
+    })
+    text = "; ".join(f"{r['target']} {r[MONTH]:%Y-%m}: realized {r['realized_base_rate']:.3f} outside "
+                     f"[{r['base_rate_lower']:.3f}, {r['base_rate_upper']:.3f}]" for r in off.iter_rows(named=True))
+    yield gate_check(GateResult(
+        name="lead_file_estimate_holds", passed=off.height == 0 and not drifted, value=float(off.height),
+        threshold=0.0, summary=(text or "every judged month within its interval")
+        + (f"; dataset drift in {', '.join(drifted)}" if drifted else ""),
+        details={"months_outside": off.height, "months_drifted": drifted}), severity=dg.AssetCheckSeverity.WARN)
+
+
+LEAD_FILE_ASSETS = [lead_file_monitoring]
