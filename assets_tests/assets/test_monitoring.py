@@ -65,7 +65,7 @@ def test_a_day_gets_its_estimate_and_the_day_whose_window_closed_its_realized_fi
     assert (estimated["base_rate"] <= estimated["base_rate_upper"]).all()
     assert open(meta["plot_path"], "rb").read(4) == b"\x89PNG"
     check = last.get_asset_check_evaluations()
-    assert {c.check_name for c in check} == {"estimate_matches_realized", "no_dataset_drift"}
+    assert {c.check_name for c in check} == {"estimate_matches_realized", "no_dataset_drift", "no_value_shift"}
 
 
 def test_the_drift_report_compares_each_day_with_the_champions_first(monitored, champion_market):
@@ -78,6 +78,9 @@ def test_the_drift_report_compares_each_day_with_the_champions_first(monitored, 
     assert last["dataset_drift"] is False  # a week of a stationary market
     assert "psi_market_value" in last and "psi_day_over_day_p_booked_call_7d" in last
     assert last["psi_day_over_day_p_booked_call_7d"] < 0.05  # the seeds' shadow bar between two quiet days
+    shift = next(c for c in runs[champion_market.scoring_day].get_asset_check_evaluations()
+                 if c.check_name == "no_value_shift")
+    assert shift.passed and "metros within 5%" in shift.metadata["summary"].value  # a stationary week
     report = json.loads(open(last["report_json"]).read())
     assert {"metrics", "tests"} <= set(report)
     assert open(last["report_html"]).read(200).lower().lstrip().startswith("<!doctype html") or \

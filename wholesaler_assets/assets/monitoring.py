@@ -38,6 +38,7 @@ from wholesaler_assets.domain.monitoring.estimation import (
 from wholesaler_assets.domain.monitoring.labels import end_of
 from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT, realized_table
 from wholesaler_assets.domain.monitoring.psi import psi
+from wholesaler_assets.domain.monitoring.segment_shift import segment_shifts, value_shift_gate
 from wholesaler_assets.io.drift_reports import load_or_keep_reference, save_drift_report, save_performance_plot
 from wholesaler_assets.io.inputs import SCORED_TABLE, scored_day
 from wholesaler_assets.io.registry import CHAMPION
@@ -170,7 +171,10 @@ def _day_over_day_psi(wh, day: dt.date, today: pl.DataFrame) -> dict[str, float]
           kinds={"evidently", "polars"}, owners=OWNERS, code_version="1",
           check_specs=[dg.AssetCheckSpec("no_dataset_drift", asset="drift_report", blocking=False,
                                          description="Warns when the share of drifted columns reaches the limit "
-                                                     "(the day's leads no longer look like the champion's first).")])
+                                                     "(the day's leads no longer look like the champion's first)."),
+                       dg.AssetCheckSpec("no_value_shift", asset="drift_report", blocking=False,
+                                         description="Warns when a metro's leads changed value by more than 5% "
+                                                     "since the champion's first day (a local price shock).")])
 def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehouse: WarehouseResource,
                  mlflow_tracking: MlflowResource, data_folder: DataFolderResource):
     """Evidently data and prediction drift of the day's scored leads against the champion's first scored day."""
@@ -189,6 +193,7 @@ def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehou
     summary = evidently_drift(reference.select(current.columns), current, numerical, categorical, probabilities,
                            drift_share=config.drift_share)
     files = save_drift_report(summary, data_folder.layout().reports / "drift" / day.isoformat())
+    shifts = segment_shifts(reference, current)
     day_psi = _day_over_day_psi(wh, day, today)
     key_psi = {c: summary.columns[c].psi for c in KEY_FEATURES if c in summary.columns}
     drifted = sorted(c for c, col in summary.columns.items() if col.drifted)
@@ -207,6 +212,8 @@ def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehou
         **{f"psi_{c}": v for c, v in psis.items()},
         "report_html": dg.MetadataValue.path(str(files["html"])),
         "report_json": dg.MetadataValue.path(str(files["json"])),
+        "value_change_by_metro": preview(pl.DataFrame([s.__dict__ for s in shifts]), rows=12)
+        if shifts else "no metro seen on both days",
         "columns": preview(pl.DataFrame([{"column": c.column, "kind": c.kind, "score": c.score,
                                           "threshold": c.threshold, "drifted": c.drifted, "psi": c.psi}
                                          for c in summary.columns.values()]).sort("score", descending=True),
@@ -218,6 +225,7 @@ def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehou
         summary=(f"{share:.0%} of columns drifted (limit {config.drift_share:.0%})"
                  + (f": {', '.join(drifted[:8])}" if drifted else "")),
         details={"drifted_columns": drifted}), partition=context.partition_key, severity=dg.AssetCheckSeverity.WARN)
+    yield gate_check(value_shift_gate(shifts), partition=context.partition_key, severity=dg.AssetCheckSeverity.WARN)
 
 
 MONITORING_ASSETS = [realized_performance, drift_report]

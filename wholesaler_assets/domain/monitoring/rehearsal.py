@@ -32,6 +32,7 @@ from wholesaler_assets.domain.monitoring.daily import (
 )
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE, DriftSummary, drift_report
 from wholesaler_assets.domain.monitoring.labels import end_of
+from wholesaler_assets.domain.monitoring.segment_shift import SegmentShift, segment_shifts, shifted_segments
 from wholesaler_assets.domain.snapshots.lead_tables import (
     comparable_sales_from_source,
     lead_contacts_from_source,
@@ -78,16 +79,28 @@ def active_lead_features(frames: WarehouseFrames, day: dt.date) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
+class DayDrift:
+    """What `drift_report` finds on a day: Evidently's summary and the metros' paired value shifts."""
+
+    summary: DriftSummary
+    shifts: list[SegmentShift]
+
+
+@dataclass(frozen=True)
 class DayVerdict:
     """The monitoring's alarms of one day."""
 
     day: dt.date
-    drift: DriftSummary | None
+    drift: DayDrift | None
     calibration: GateResult | None
 
     @property
     def dataset_drift(self) -> bool:
-        return self.drift is not None and self.drift.dataset_drift
+        return self.drift is not None and self.drift.summary.dataset_drift
+
+    @property
+    def value_shift(self) -> bool:
+        return self.drift is not None and bool(shifted_segments(self.drift.shifts))
 
     @property
     def calibration_broke(self) -> bool:
@@ -95,17 +108,22 @@ class DayVerdict:
 
     @property
     def alarm(self) -> bool:
-        return self.dataset_drift or self.calibration_broke
+        return self.dataset_drift or self.value_shift or self.calibration_broke
 
 
 def drift_verdicts(frames: WarehouseFrames, reference_day: dt.date, days: Iterable[dt.date],
-                   drift_share: float = DRIFT_SHARE) -> dict[dt.date, DriftSummary]:
-    """Dataset drift of each day's active leads against those of `reference_day` (the champion's first day)."""
+                   drift_share: float = DRIFT_SHARE) -> dict[dt.date, DayDrift]:
+    """Dataset drift and metro value shifts of each day's active leads against those of `reference_day`
+    (the champion's first day)."""
     kinds = {f.name: f.kind for f in source_feature_contract().features}
     reference = active_lead_features(frames, reference_day)
     numerical, categorical, _ = drift_columns(reference, kinds)
-    return {day: drift_report(reference, active_lead_features(frames, day), numerical, categorical, [],
-                              drift_share=drift_share) for day in days}
+    verdicts = {}
+    for day in days:
+        current = active_lead_features(frames, day)
+        verdicts[day] = DayDrift(drift_report(reference, current, numerical, categorical, [], drift_share=drift_share),
+                                 segment_shifts(reference, current))
+    return verdicts
 
 
 def calibration_verdicts(scored: pl.DataFrame, outcomes: pl.DataFrame, days: Iterable[dt.date],
