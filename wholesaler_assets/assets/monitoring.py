@@ -13,6 +13,7 @@ from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
     KEY_FEATURES,
+    LONG_POOL_DAYS,
     POOL_DAYS,
     Z_LIMIT,
     CalibrationCheck,
@@ -23,7 +24,7 @@ from wholesaler_assets.domain.monitoring.daily import (
     estimate_day,
     judge_day,
     pool_days_of,
-    pooled_checks,
+    pools_checks,
     scored_contacts,
     scored_targets,
 )
@@ -61,6 +62,7 @@ class PerformanceConfig(dg.Config):
     max_rows: int = 20_000  # leads sampled per day for the estimate
     lookback_days: int = 120
     pool_days: int = POOL_DAYS  # closed scoring days the calibration gate pools
+    long_pool_days: int = LONG_POOL_DAYS  # and its longer pool (small groups need weeks of outcomes)
     z_limit: float = Z_LIMIT  # standardized gap between observed and expected positives that warns
     model_alias: str = CHAMPION
 
@@ -113,9 +115,10 @@ def realized_performance(context: dg.AssetExecutionContext, config: PerformanceC
                                       past, day))
             judged.append((target, past))
         if scored_days:
+            lengths = (config.pool_days, config.long_pool_days)
             pool = wh.read(CONTACT_SCORES_TABLE, "scoring_date between ? and ?",
-                           list(pool_days_of(day, target, config.pool_days)))
-            checks += pooled_checks(pool, outcomes, target, day)
+                           list(pool_days_of(day, target, max(lengths))))
+            checks += pools_checks(pool, outcomes, target, day, lengths)
     if realized:
         wh.replace_rows(REALIZED_TABLE, realized_table(realized), ("target", "scoring_date", SEGMENT))
 

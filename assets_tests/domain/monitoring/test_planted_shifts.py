@@ -57,9 +57,11 @@ def _scored(kind: ShiftKind | None, twin_probabilities: pl.DataFrame):
     return frames, scored.with_columns(scoring_date=pl.col("contact_time").dt.date())
 
 
-def _calibration(kind: ShiftKind | None, twin_probabilities: pl.DataFrame) -> list[DayVerdict]:
+def _calibration(kind: ShiftKind | None, twin_probabilities: pl.DataFrame, days: list[dt.date] = JUDGED,
+                 **gate) -> list[DayVerdict]:
     frames, scored = _scored(kind, twin_probabilities)
-    return [DayVerdict(day, None, gate) for day, gate in calibration_verdicts(scored, frames.outcomes, JUDGED).items()]
+    return [DayVerdict(day, None, verdict) for day, verdict
+            in calibration_verdicts(scored, frames.outcomes, days, **gate).items()]
 
 
 def test_a_stationary_market_keeps_the_calibration_gate_quiet(twin_probabilities):
@@ -79,6 +81,23 @@ def test_a_doubled_base_rate_breaks_the_calibration_gate_once_outcomes_mature(tw
     assert first.calibration is not None and TARGET in first.calibration.summary
     # Every broken group saw more bookings than the scores promised (z > 0), and the gate says which.
     assert all(float(b.rsplit(":", 1)[1]) > 0 for b in first.calibration.details["broken"])
+
+
+def test_a_halved_channel_breaks_the_calibration_gate_through_the_long_pool(twin_probabilities):
+    """Door knocks and cold calls promise about 2 bookings a day together: a week of halved response
+    stays within the noise of the short pool, four weeks of it do not."""
+    days = [SHIFT_ON + dt.timedelta(days=i) for i in range(0, 50)]
+    verdicts = _calibration("conversion", twin_probabilities, days)
+    short_only = _calibration("conversion", twin_probabilities, days, pool_lengths=(7,))
+    found, found_short = days_to_first(verdicts, SHIFT_ON, "calibration_broke"), \
+        days_to_first(short_only, SHIFT_ON, "calibration_broke")
+    print(f"conversion: first calibration alarm {found} days after the shift ({found_short} with the 7-day pool alone)")
+    assert found is not None and found <= 40
+    first = next(v for v in verdicts if v.calibration_broke)
+    assert first.calibration is not None
+    broken = first.calibration.details["broken"]
+    assert broken and all(":channel=cold_call:" in b or ":channel=door_knock:" in b for b in broken)
+    assert all(float(b.rsplit(":", 1)[1]) < 0 for b in broken)
 
 
 def test_a_doubled_base_rate_shows_as_a_gap_between_estimated_and_realized(twin_probabilities):

@@ -25,6 +25,7 @@ from wholesaler_assets.domain.scoring.scorer import Scorer
 
 LOOKBACK_DAYS = 120  # past scoring days still judged when their window closes late (a gap in the runs)
 POOL_DAYS = 7  # closed scoring days pooled by the calibration gate (a day's contacts alone are too few)
+LONG_POOL_DAYS = 28  # a second, longer pool: a channel promising ~2 bookings a day needs weeks to show a halving
 Z_LIMIT = 3.5  # |observed - expected| / sd beyond which calibration broke (15 groups a day: rare by chance)
 MIN_EXPECTED = 5.0  # expected positives below which a group is too small to judge
 KEY_FEATURES = ("market_value", "equity_share", "days_to_auction", "distress_signal_count", "years_owned",
@@ -147,6 +148,19 @@ def pooled_checks(pool: pl.DataFrame, outcomes: pl.DataFrame, target: str, day: 
     if pool.height == 0:
         return []
     return calibration_checks(realized_labels(target_scores(pool, target), outcomes, target, day), target)
+
+
+def pools_checks(scored: pl.DataFrame, outcomes: pl.DataFrame, target: str, day: dt.date,
+                 pool_lengths: tuple[int, ...] = (POOL_DAYS, LONG_POOL_DAYS)) -> list[CalibrationCheck]:
+    """`pooled_checks` of each pool length on `day`; `scored` holds at least the longest pool's days.
+
+    The short pool sees a broad break (a doubled base rate) within a week of closed windows; the
+    long one a small group's (one channel's response halved), whose weekly counts are too few."""
+    checks = []
+    for length in pool_lengths:
+        first, last = pool_days_of(day, target, length)
+        checks += pooled_checks(scored.filter(pl.col("scoring_date").is_between(first, last)), outcomes, target, day)
+    return checks
 
 
 def calibration_gate(checks: list[CalibrationCheck], z_limit: float = Z_LIMIT) -> GateResult:

@@ -3,7 +3,7 @@
 What the daily assets decide (`drift_report`'s dataset drift, `realized_performance`'s calibration
 gate), computed from in-memory frames for many days at once, so tests and `bench_replay` can ask
 how soon a planted shift raises an alarm and how often a stationary market raises one by chance.
-Every verdict comes from the assets' own functions (`drift.drift_report`, `daily.pooled_checks`,
+Every verdict comes from the assets' own functions (`drift.drift_report`, `daily.pools_checks`,
 `daily.calibration_gate`, `records_as_of`, `record_features`); only the reading and writing of the
 warehouse is left out.
 """
@@ -22,12 +22,12 @@ from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.features.zip_market import levels_known_on, zip_market_levels, zip_metros
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
+    LONG_POOL_DAYS,
     POOL_DAYS,
     Z_LIMIT,
     calibration_gate,
     drift_columns,
-    pool_days_of,
-    pooled_checks,
+    pools_checks,
     scored_targets,
 )
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE, DriftSummary, drift_report
@@ -127,15 +127,14 @@ def drift_verdicts(frames: WarehouseFrames, reference_day: dt.date, days: Iterab
 
 
 def calibration_verdicts(scored: pl.DataFrame, outcomes: pl.DataFrame, days: Iterable[dt.date],
-                         pool_days: int = POOL_DAYS, z_limit: float = Z_LIMIT) -> dict[dt.date, GateResult]:
+                         pool_lengths: tuple[int, ...] = (POOL_DAYS, LONG_POOL_DAYS),
+                         z_limit: float = Z_LIMIT) -> dict[dt.date, GateResult]:
     """The calibration gate of each day over scored contacts (`daily.scored_contacts` rows of any days)."""
     verdicts = {}
     for day in days:
         known = outcomes_known_by(outcomes, day)
-        checks = []
-        for target in scored_targets(scored):
-            first, last = pool_days_of(day, target, pool_days)
-            checks += pooled_checks(scored.filter(pl.col("scoring_date").is_between(first, last)), known, target, day)
+        checks = [c for target in scored_targets(scored)
+                  for c in pools_checks(scored, known, target, day, pool_lengths)]
         verdicts[day] = calibration_gate(checks, z_limit)
     return verdicts
 
