@@ -51,7 +51,14 @@ from wholesaler_assets.resources import (
     DataFolderResource,
     DatasetResource,
     MlflowResource,
+    RetrainingResource,
     WarehouseResource,
+)
+from wholesaler_assets.retraining import (
+    retraining_progress_sensor,
+    retraining_target_job,
+    retraining_trigger_sensor,
+    weekly_retraining_schedule,
 )
 
 
@@ -71,10 +78,12 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
                 scored_leads, lead_scores, priority_queue,
                 *MONITORING_ASSETS, *LEAD_FILE_ASSETS, *EXPERIMENT_ASSETS],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
-              valuation_job, scoring_job, monitoring_job, daily_cycle_job, lead_file_job, lead_file_monitoring_job],
-        schedules=[daily_snapshot_schedule, daily_scoring_schedule, daily_monitoring_schedule],
-        sensors=[landing_file_sensor, daily_cycle_sensor],
-        resources=with_io_managers(resources),
+              valuation_job, scoring_job, monitoring_job, daily_cycle_job, lead_file_job, lead_file_monitoring_job,
+              retraining_target_job],
+        schedules=[daily_snapshot_schedule, daily_scoring_schedule, daily_monitoring_schedule,
+                   weekly_retraining_schedule],
+        sensors=[landing_file_sensor, daily_cycle_sensor, retraining_trigger_sensor, retraining_progress_sensor],
+        resources=with_io_managers({"retraining": RetrainingResource(), **resources}),
     )
 
 

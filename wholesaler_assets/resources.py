@@ -1,4 +1,4 @@
-"""Dagster resources: the warehouse, the data folder and the active dataset.
+"""Dagster resources: the warehouse, the data folder, the clock, the active dataset, MLflow, retraining.
 
 Each is configured in `definitions.py` (embedded default) or `definitions_production.py`
 (PostgreSQL, through `EnvVar`s). Nothing here touches disk or the environment until a run uses it.
@@ -7,12 +7,15 @@ Each is configured in `definitions.py` (embedded default) or `definitions_produc
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 from pathlib import Path
 from typing import Literal
 
 import dagster as dg
 
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpec
+from wholesaler_assets.domain.retraining.triggers import TriggerPolicy
+from wholesaler_assets.domain.training.table import RETRAINING_WINDOW_DAYS
 from wholesaler_assets.io.clock import read_clock
 from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
 from wholesaler_assets.io.landing import DataLayout
@@ -113,3 +116,19 @@ class MlflowResource(dg.ConfigurableResource):
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+class RetrainingResource(dg.ConfigurableResource):
+    """When evidence launches a retraining (defaults: `TriggerPolicy`) and the window it trains on."""
+
+    drift_days: int = TriggerPolicy.drift_days
+    psi_limit: float = TriggerPolicy.psi_limit
+    pr_auc_floor_share: float = TriggerPolicy.pr_auc_floor_share
+    max_ece: float = TriggerPolicy.max_ece
+    min_window_positives: int = TriggerPolicy.min_window_positives
+    cooldown_days: int = TriggerPolicy.cooldown_days
+    max_evidence_age_days: int = TriggerPolicy.max_evidence_age_days
+    window_days: int = RETRAINING_WINDOW_DAYS  # contacts before the cutoff a retraining learns from
+
+    def policy(self) -> TriggerPolicy:
+        return TriggerPolicy(**{f.name: getattr(self, f.name) for f in fields(TriggerPolicy)})

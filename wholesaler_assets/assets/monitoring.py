@@ -7,6 +7,7 @@ import json
 
 import dagster as dg
 import polars as pl
+import polars.selectors as cs
 
 from wholesaler_assets.assets.metadata import OWNERS, gate_check, parameter_default, preview
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
@@ -27,6 +28,7 @@ from wholesaler_assets.domain.monitoring.daily import (
     pools_checks,
     scored_contacts,
     scored_targets,
+    window_performance,
 )
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
 from wholesaler_assets.domain.monitoring.drift import drift_report as evidently_drift
@@ -52,6 +54,7 @@ REALIZED_TABLE = "realized_performance"
 ESTIMATED_TABLE = "estimated_performance"
 DRIFT_TABLE = "drift_history"
 CONTACT_SCORES_TABLE = "contact_scores"
+WINDOW_TABLE = "window_performance"
 PLOT_DAYS = 90
 
 
@@ -108,7 +111,7 @@ def realized_performance(context: dg.AssetExecutionContext, config: PerformanceC
     scored_days = wh.query(f"select distinct scoring_date from {CONTACT_SCORES_TABLE}")["scoring_date"].to_list() \
         if wh.table_exists(CONTACT_SCORES_TABLE) else []
     outcomes = wh.read("lead_outcomes")
-    realized, judged, checks = [], [], []
+    realized, judged, checks, windows = [], [], [], []
     for target in targets:
         for past in days_to_judge(scored_days, judged_before, target, day, config.lookback_days):
             realized.append(judge_day(wh.read(CONTACT_SCORES_TABLE, "scoring_date = ?", [past]), outcomes, target,
@@ -119,6 +122,10 @@ def realized_performance(context: dg.AssetExecutionContext, config: PerformanceC
             pool = wh.read(CONTACT_SCORES_TABLE, "scoring_date between ? and ?",
                            list(pool_days_of(day, target, max(lengths))))
             checks += pools_checks(pool, outcomes, target, day, lengths)
+            window = window_performance(pool, outcomes, target, day, config.long_pool_days, scorer.model_version)
+            windows += [window] if window is not None else []
+    if windows:
+        wh.replace_rows(WINDOW_TABLE, pl.DataFrame(windows), ("target", "as_of"))
     if realized:
         wh.replace_rows(REALIZED_TABLE, realized_table(realized), ("target", "scoring_date", SEGMENT))
 
@@ -146,6 +153,9 @@ def realized_performance(context: dg.AssetExecutionContext, config: PerformanceC
         "judged_today": preview(closed.select("target", "scoring_date", "metric", "estimate", "lower", "upper",
                                               "realized", "outside"), rows=12),
         "estimated_today": preview(estimated, rows=max(len(targets), 1)),
+        "matured_window": preview(pl.DataFrame(windows).drop("model_version", "as_of").with_columns(
+            cs.float().round(4)), rows=max(len(targets), 1)) if windows else "no matured contacts yet",
+        **{f"window_{w['target']}_{m}": w[m] for w in windows for m in ("pr_auc", "ece") if w[m] == w[m]},
     })
     yield gate_check(calibration_gate(checks, config.z_limit), partition=context.partition_key,
                      severity=dg.AssetCheckSeverity.WARN)

@@ -63,6 +63,7 @@ class TrainingTableConfig(dg.Config):
     min_snapshot_match: float = _QUALITY.min_snapshot_match
     positive_share_low: float | None = None
     positive_share_high: float | None = None
+    window_days: int | None = None  # only contacts of this many days before the cutoff (None: all history)
 
 
 @dg.asset(partitions_def=TARGET_PARTITIONS, deps=["contact_features", "lead_outcomes"], group_name=GROUP,
@@ -86,7 +87,7 @@ def training_table(context: dg.AssetExecutionContext, config: TrainingTableConfi
         wh.read("contact_features"), wh.read("lead_outcomes"), target, catalog.targets[target.name],
         dt.datetime.fromisoformat(catalog.data_cutoff), contract, gap_days=config.gap_days,
         holdout_share=config.holdout_share, n_folds=config.n_folds,
-        censor_provided_labels=catalog.censor_provided_labels)
+        censor_provided_labels=catalog.censor_provided_labels, window_days=config.window_days)
     table = built.table
     if table.is_empty():
         raise dg.Failure(f"no labelled contacts for {target.name}: every contact is censored by the data "
@@ -103,6 +104,8 @@ def training_table(context: dg.AssetExecutionContext, config: TrainingTableConfi
         "positive_share": built.positive_share,
         "positives": int(table[LABEL].sum()),
         "censored_contacts": built.censored,
+        "window": f"contacts of the {config.window_days} days before the cutoff" if config.window_days
+        else "all history",
         "rows_by_split": dg.MetadataValue.json(dict(table.group_by("split").len().iter_rows())),
         "folds": dg.MetadataValue.json(fold_summary(built.folds, table)),
         "feature_contract": dg.MetadataValue.path(str(contract_path)),

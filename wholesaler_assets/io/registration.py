@@ -32,7 +32,7 @@ from wholesaler_assets.io.artifacts import (
     load_candidate,
     read_evaluation,
 )
-from wholesaler_assets.io.registry import log_lead_scorer
+from wholesaler_assets.io.registry import log_lead_scorer, model_version_label
 from wholesaler_assets.io.warehouse import WarehouseBackend
 
 
@@ -94,7 +94,7 @@ def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd
     """
     with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_name="register-lead-scorer") as run:
         version = str(_next_version(client, name))
-        scorer.model_version, scorer.model_run_id = f"{name} v{version}", run.info.run_id
+        scorer.model_version, scorer.model_run_id = model_version_label(name, version), run.info.run_id
         info, scored_example = log_lead_scorer(scorer, example, Path(tmp))
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)

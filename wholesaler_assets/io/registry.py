@@ -78,6 +78,22 @@ def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
         return None
 
 
+def model_version_label(name: str, version: str | int) -> str:
+    """How a scorer names its registry version (stamped on every score it makes)."""
+    return f"{name} v{version}"
+
+
+def champion_holdout(client: MlflowClient, name: str) -> tuple[str, dict[str, float]] | None:
+    """The champion's version label and the holdout PR-AUC per target its registration logged; None without one."""
+    version = alias_version(client, name, CHAMPION)
+    if version is None:
+        return None
+    run_id = client.get_model_version(name, version).run_id
+    metrics = client.get_run(run_id).data.metrics if run_id else {}
+    return model_version_label(name, version), {key.removesuffix("_holdout_pr_auc"): value
+                                                 for key, value in metrics.items() if key.endswith("_holdout_pr_auc")}
+
+
 def decide_promotion(
     client: MlflowClient,
     name: str,

@@ -20,6 +20,7 @@ from wholesaler_assets.domain.monitoring.daily import (
     judge_day,
     scored_targets,
     target_scores,
+    window_performance,
 )
 from wholesaler_assets.domain.monitoring.estimation import estimate_gaps, estimated_table, performance_over_time
 from wholesaler_assets.domain.monitoring.labels import realized_labels
@@ -127,3 +128,19 @@ def test_an_open_window_is_refused():
     scored = _scored(D)
     with pytest.raises(ValueError, match="still open"):
         judge_day(scored, _outcomes(scored, D, 1.0), "booked_call_7d", D, D + dt.timedelta(days=3))
+
+
+def test_the_matured_window_pools_one_models_closed_days_and_gives_their_figures():
+    days = [D + dt.timedelta(days=i) for i in range(3)]
+    scored = pl.concat([_scored(d, n=1_000, seed=i).with_columns(
+        pl.lit("lead_scorer v1" if i < 2 else "lead_scorer v2").alias("model_version"),
+        pl.col("contact_id") + f"-{i}", pl.col("lead_id") + f"-{i}") for i, d in enumerate(days)])
+    outcomes = pl.concat([_outcomes(scored.filter(pl.col("scoring_date") == d), d, 1.0, seed=i)
+                          for i, d in enumerate(days)])
+    as_of = days[-1] + dt.timedelta(days=7)  # all three windows closed
+    row = window_performance(scored, outcomes, "booked_call_7d", as_of, pool_days=3, model_version="lead_scorer v1")
+    assert row is not None and (row["first_day"], row["last_day"]) == (days[0], days[2])
+    assert row["n"] == 2_000  # v2's day left out
+    assert row["positives"] > 0 and 0 < row["pr_auc"] < 1 and 0 <= row["ece"] < 0.05
+    assert row["expected_positives"] == pytest.approx(row["positives"], rel=0.25)
+    assert window_performance(scored, outcomes, "booked_call_7d", as_of, pool_days=3, model_version="other") is None

@@ -20,7 +20,7 @@ from wholesaler_assets.domain.features.warehouse_records import contact_records
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.estimation import EstimatedPerformance, estimate_performance
 from wholesaler_assets.domain.monitoring.labels import LABEL, end_of, realized_labels, window_closes
-from wholesaler_assets.domain.monitoring.performance import RealizedPerformance, realized_performance
+from wholesaler_assets.domain.monitoring.performance import RealizedPerformance, metric_set, realized_performance
 from wholesaler_assets.domain.scoring.scorer import Scorer
 
 LOOKBACK_DAYS = 120  # past scoring days still judged when their window closes late (a gap in the runs)
@@ -161,6 +161,26 @@ def pools_checks(scored: pl.DataFrame, outcomes: pl.DataFrame, target: str, day:
         first, last = pool_days_of(day, target, length)
         checks += pooled_checks(scored.filter(pl.col("scoring_date").is_between(first, last)), outcomes, target, day)
     return checks
+
+
+def window_performance(scored: pl.DataFrame, outcomes: pl.DataFrame, target: str, day: dt.date,
+                       pool_days: int = LONG_POOL_DAYS, model_version: str | None = None) -> dict | None:
+    """Realized figures of one model's scored contacts over the last `pool_days` closed days on `day`
+    (a `window_performance` row; None when none of its contacts is in the pool).
+
+    One day's contacts hold a handful of positives; a pooled window is what a retraining trigger
+    can compare with the model's holdout PR-AUC and the ECE gate."""
+    first, last = pool_days_of(day, target, pool_days)
+    rows = scored.filter(pl.col("scoring_date").is_between(first, last))
+    if model_version is not None and "model_version" in rows.columns:
+        rows = rows.filter(pl.col("model_version") == model_version)
+    if rows.height == 0:
+        return None
+    labelled = realized_labels(target_scores(rows, target), outcomes, target, day).filter(pl.col(LABEL).is_not_null())
+    figures = metric_set(labelled[LABEL].cast(pl.Int64).to_numpy(), labelled["probability"].cast(pl.Float64).to_numpy())
+    return {"target": target, "as_of": day, "first_day": first, "last_day": last, "model_version": model_version,
+            "n": figures.n, "positives": figures.positives, "base_rate": figures.base_rate, "pr_auc": figures.pr_auc,
+            "ece": figures.ece, "expected_positives": figures.expected_positives}
 
 
 def calibration_gate(checks: list[CalibrationCheck], z_limit: float = Z_LIMIT) -> GateResult:

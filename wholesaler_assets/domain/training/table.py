@@ -26,6 +26,8 @@ from wholesaler_assets.domain.training.splits import SplitConfig, assign_splits,
 
 AUDIT = ("contact_id", "lead_id", "property_id", "contact_time", "snapshot_date", "feature_known_at", OUTCOME_TIME)
 
+RETRAINING_WINDOW_DAYS = 365  # a retraining's training window, newest matured part held out
+
 # Default bands of the positive share per target on the synthetic market: the seeds' 3-6% booked
 # calls, and about one percent closing (qualification sits between).
 DEFAULT_POSITIVE_BANDS: dict[str, tuple[float, float]] = {
@@ -62,9 +64,16 @@ def build_training_table(
     holdout_share: float = SplitConfig.holdout_share,
     n_folds: int = SplitConfig.n_folds,
     censor_provided_labels: bool = True,
+    window_days: int | None = None,
 ) -> TrainingTable:
-    """Label every uncensored contact, split by time and assign blocked folds."""
+    """Label every uncensored contact, split by time and assign blocked folds.
+
+    `window_days` keeps only the contacts of that many days before the cutoff (a retraining's
+    moving window: the market of two years ago is not today's); None keeps all history."""
     censor = label_source != "provided_label" or censor_provided_labels
+    if window_days is not None:
+        contact_features = contact_features.filter(
+            pl.col("contact_time") >= data_cutoff - dt.timedelta(days=window_days))
     labelled = label_contacts(contact_features, lead_outcomes, target, label_source, data_cutoff, censor)
     features = [f.name for f in contract.features if f.name in labelled.frame.columns]
     table = cast_features(labelled.frame.select(*AUDIT, LABEL, *features), contract)

@@ -1,0 +1,143 @@
+"""Retraining through Dagster on a small replayed market: evidence starts it, the progress sensor walks it.
+
+The drift evidence is planted in `drift_history` (the monitoring that writes it is tested on its
+own); everything after is the platform's: the trigger sensor's request, each step's run with its
+gates, registration with the reason on the model version, and a failed gate that stops it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+import polars as pl
+import pytest
+from mlflow import MlflowClient
+
+from wholesaler_assets.replay import ReplayPlan, replay, run_job
+from wholesaler_assets.run_tags import REASON_TAG, RETRAINING_TAG, STAGE_TAG, TARGET_TAG
+
+pytestmark = pytest.mark.slow
+
+LENIENT = {"max_cv_pr_auc_cov": 0.6, "max_train_holdout_gap": 0.6, "min_relative_pr_auc_gain": -1.0,
+           "min_segment_rows": 100_000, "search_configs": 1, "min_top_decile_lift": 0.0, "max_ece": 1.0}
+PLAN = ReplayPlan(start=dt.date(2026, 5, 1), days=1, properties=2_500, seed=7, snapshot_every_days=28)
+MODEL_STEPS = ("conversion_model", "calibrator", "model_evaluation")
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    base = tmp_path_factory.mktemp("retraining")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
+        (base / "dagster_home").mkdir()
+        said: list[str] = []
+        assert replay(PLAN, base / "data", base / "mlruns", said.append, model_config=LENIENT,
+                      arv_config={"max_mdape": 0.3, "min_mae_improvement": 0.1}) == 0, said
+        from wholesaler_assets.definitions import build_definitions, embedded_resources
+        from wholesaler_assets.resources import RetrainingResource
+
+        resources = {**embedded_resources(str(base / "data"), mlruns=str(base / "mlruns")),
+                     "retraining": RetrainingResource()}
+        defs = build_definitions(resources)
+        yield defs, resources, dg.DagsterInstance.get(), base
+
+
+def _evaluate(defs, resources, instance, name: str, cursor: str | None = None):
+    sensor = defs.resolve_sensor_def(name)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=_plain(resources)) as context:
+        return sensor(context), context.cursor
+
+
+def _plain(resources: dict) -> dict:
+    """The resources sensors and schedules use (not the IO managers)."""
+    return {k: resources[k] for k in ("warehouse", "mlflow_tracking", "clock", "retraining", "data_folder")}
+
+
+def _plant_drift(resources, days: list[dt.date], psi: float = 0.01) -> None:
+    """Drift history rows of the champion saying the dataset drifted on each of `days`."""
+    wh = resources["warehouse"].open()
+    row = wh.read("drift_history").sort("report_date").tail(1)
+    wh.replace_rows("drift_history", pl.concat([row.with_columns(
+        report_date=pl.lit(day), dataset_drift=pl.lit(True), drifted_share=pl.lit(0.45),
+        psi=pl.lit(json.dumps({"market_value": psi}))) for day in days]), ("report_date",))
+
+
+def _execute(defs, instance, request: dg.RunRequest, job: str, extra: dict | None = None):
+    config = dict(request.run_config or {})
+    config["ops"] = {**config.get("ops", {}), **(extra or {})}
+    result = run_job(defs, instance, job, request.partition_key, config, tags=dict(request.tags))
+    return result
+
+
+def test_no_evidence_no_retraining(platform):
+    defs, resources, instance, _ = platform
+    result, _ = _evaluate(defs, resources, instance, "retraining_trigger_sensor")
+    assert isinstance(result, dg.SkipReason) and "no trigger holds" in (result.skip_message or "")
+    assert "lead_scorer v1" in (result.skip_message or "")
+
+
+def test_sustained_drift_retrains_every_target_and_registers_a_challenger_with_the_reason(platform):
+    defs, resources, instance, _ = platform
+    _plant_drift(resources, [PLAN.start - dt.timedelta(days=i) for i in (2, 1, 0)])
+    request, cursor = _evaluate(defs, resources, instance, "retraining_trigger_sensor")
+    assert isinstance(request, dg.RunRequest), request
+    assert "dataset drift on 3 consecutive reports" in request.tags[REASON_TAG]
+    retraining = request.tags[RETRAINING_TAG]
+    again, _ = _evaluate(defs, resources, instance, "retraining_trigger_sensor", cursor)
+    assert isinstance(again, dg.SkipReason) and "already launched" in (again.skip_message or "")
+
+    assert _execute(defs, instance, request, "features_job").success
+    weekly = defs.resolve_schedule_def("weekly_retraining_schedule")
+    skipped = weekly(dg.build_schedule_context(instance=instance, resources=_plain(resources)))
+    assert isinstance(skipped, dg.SkipReason) and retraining in (skipped.skip_message or "")
+
+    trains, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
+    assert sorted(r.tags[TARGET_TAG] for r in trains) == sorted(["booked_call_7d", "qualified_14d", "deal_30d"])
+    assert all(r.run_config["ops"]["training_table"]["config"]["window_days"] == 365 for r in trains)
+    lenient = {step: {"config": LENIENT} for step in MODEL_STEPS}
+    passed = []
+    for train in trains:
+        if not _execute(defs, instance, train, "retraining_target_job", lenient).success:
+            continue  # a gate refused it (on 2,500 properties, deal_30d has too few deals in a year)
+        passed.append(train.partition_key)
+        # The moving window: fewer rows than the bootstrap's table of all two years of history.
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("training_table"), asset_partitions=[train.partition_key]), limit=2).records
+        retrained, bootstrap = (r.asset_materialization.metadata["dagster/row_count"].value for r in records)
+        assert 0 < retrained < 0.75 * bootstrap
+    client = MlflowClient(resources["mlflow_tracking"].tracking_uri)
+    champion_targets = {k.removesuffix("_holdout_pr_auc") for k in client.get_run(
+        client.get_model_version_by_alias("lead_scorer", "champion").run_id).data.metrics if "holdout_pr_auc" in k}
+    assert champion_targets and champion_targets <= set(passed)
+
+    register, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
+    assert [r.tags[STAGE_TAG] for r in register] == ["register"]
+    assert set(register[0].run_config["ops"]["registered_scorer"]["config"]["targets"]) == set(passed)
+    assert _execute(defs, instance, register[0], "registration_job").success
+    done, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
+    assert isinstance(done, dg.SkipReason) and f"{retraining}: done" in (done.skip_message or "")
+
+    version = client.get_model_version("lead_scorer", "2")
+    assert version.tags["retraining"] == retraining
+    assert "dataset drift" in version.tags["retraining_reason"]
+
+
+def test_a_failed_gate_stops_a_retraining_and_registers_nothing(platform):
+    defs, resources, instance, _ = platform
+    versions = len(MlflowClient(resources["mlflow_tracking"].tracking_uri).search_model_versions("name='lead_scorer'"))
+    weekly = defs.resolve_schedule_def("weekly_retraining_schedule")
+    start = weekly(dg.build_schedule_context(instance=instance, resources=_plain(resources)))
+    assert isinstance(start, dg.RunRequest) and start.tags[RETRAINING_TAG].startswith("weekly-2026-W")
+    assert _execute(defs, instance, start, "features_job").success
+    trains, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
+    impossible = {"training_table": {"config": {"window_days": 365, "positive_share_low": 0.9,
+                                                "positive_share_high": 0.95}}}
+    for train in trains:
+        assert not _execute(defs, instance, train, "retraining_target_job", impossible).success
+    stopped, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
+    assert isinstance(stopped, dg.SkipReason)
+    assert "failed a gate: no challenger, the champion stays" in (stopped.skip_message or "")
+    assert len(MlflowClient(resources["mlflow_tracking"].tracking_uri).search_model_versions(
+        "name='lead_scorer'")) == versions
