@@ -31,7 +31,7 @@ def production_env(postgres_cluster, tmp_path, monkeypatch):
         "DAGSTER_PG_USERNAME": "postgres", "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_HOST": postgres_cluster.host,
         "DAGSTER_PG_PORT": str(postgres_cluster.port), "DAGSTER_PG_DB": dagster_url.rsplit("/", 1)[1],
         "WHOLESALER_POSTGRES_URL": warehouse_url, "WHOLESALER_POSTGRES_SCHEMA": "leads",
-        "WHOLESALER_DATA_ROOT": str(tmp_path / "data"), "WHOLESALER_DATASET_SPEC": "",
+        "WHOLESALER_DATA_ROOT": str(tmp_path / "data"), "WHOLESALER_DATASET_SPEC": "", "WHOLESALER_ALERT_WEBHOOK": "",
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlruns/mlflow.db",
         "WHOLESALER_MLFLOW_ARTIFACTS": str(tmp_path / "mlruns" / "artifacts"),
     }

@@ -45,8 +45,10 @@ from wholesaler_assets.automation import (
     training_data_job,
     valuation_job,
 )
+from wholesaler_assets.health import health_sensor, run_failure_alert_sensor
 from wholesaler_assets.io.io_managers import ModelArtifactIOManager, WarehouseTableIOManager
 from wholesaler_assets.resources import (
+    AlertResource,
     ClockResource,
     DataFolderResource,
     DatasetResource,
@@ -82,8 +84,9 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
               retraining_target_job],
         schedules=[daily_snapshot_schedule, daily_scoring_schedule, daily_monitoring_schedule,
                    weekly_retraining_schedule],
-        sensors=[landing_file_sensor, daily_cycle_sensor, retraining_trigger_sensor, retraining_progress_sensor],
-        resources=with_io_managers({"retraining": RetrainingResource(), **resources}),
+        sensors=[landing_file_sensor, daily_cycle_sensor, retraining_trigger_sensor, retraining_progress_sensor,
+                 run_failure_alert_sensor, health_sensor],
+        resources=with_io_managers({"retraining": RetrainingResource(), "alerts": AlertResource(), **resources}),
     )
 
 

@@ -13,6 +13,7 @@ import dagster as dg
 
 from wholesaler_assets.definitions import build_definitions
 from wholesaler_assets.resources import (
+    AlertResource,
     ClockResource,
     DataFolderResource,
     DatasetResource,
@@ -32,5 +33,6 @@ defs = build_definitions(
         "dataset": DatasetResource(spec_path=dg.EnvVar("WHOLESALER_DATASET_SPEC")),
         "mlflow_tracking": MlflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"),
                                           artifact_location=dg.EnvVar("WHOLESALER_MLFLOW_ARTIFACTS")),
+        "alerts": AlertResource(webhook_url=dg.EnvVar("WHOLESALER_ALERT_WEBHOOK")),  # empty: alerts only logged
     }
 )

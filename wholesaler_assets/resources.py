@@ -1,4 +1,4 @@
-"""Dagster resources: the warehouse, the data folder, the clock, the active dataset, MLflow, retraining.
+"""Dagster resources: warehouse, data folder, clock, active dataset, MLflow, retraining and alerts.
 
 Each is configured in `definitions.py` (embedded default) or `definitions_production.py`
 (PostgreSQL, through `EnvVar`s). Nothing here touches disk or the environment until a run uses it.
@@ -14,8 +14,10 @@ from typing import Literal
 import dagster as dg
 
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpec
+from wholesaler_assets.domain.operations.health import Alert, HealthPolicy
 from wholesaler_assets.domain.retraining.triggers import TriggerPolicy
 from wholesaler_assets.domain.training.table import RETRAINING_WINDOW_DAYS
+from wholesaler_assets.io.alerts import post_json
 from wholesaler_assets.io.clock import read_clock
 from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
 from wholesaler_assets.io.landing import DataLayout
@@ -132,3 +134,23 @@ class RetrainingResource(dg.ConfigurableResource):
 
     def policy(self) -> TriggerPolicy:
         return TriggerPolicy(**{f.name: getattr(self, f.name) for f in fields(TriggerPolicy)})
+
+
+class AlertResource(dg.ConfigurableResource):
+    """Where alerts go (a webhook taking JSON; none: alerts are only logged) and the health thresholds."""
+
+    webhook_url: str | None = None
+    timeout_seconds: float = 5.0
+    dagster_ui_url: str = "http://127.0.0.1:3000"
+    scores_due_hour: int = HealthPolicy.scores_due_hour
+    max_data_age_days: int = HealthPolicy.max_data_age_days
+
+    def policy(self) -> HealthPolicy:
+        return HealthPolicy(self.scores_due_hour, self.max_data_age_days)
+
+    def send(self, alert: Alert, sent_at: dt.datetime) -> bool:
+        """Post the alert; False when no webhook is configured. Raises `AlertNotDelivered` on failure."""
+        if not self.webhook_url:
+            return False
+        post_json(self.webhook_url, alert.payload(sent_at), self.timeout_seconds)
+        return True

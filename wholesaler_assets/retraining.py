@@ -21,6 +21,8 @@ from wholesaler_assets.automation import features_job, registration_job
 from wholesaler_assets.domain.monitoring.daily import KEY_FEATURES
 from wholesaler_assets.domain.retraining.progress import FEATURES, REGISTER, TRAIN, StageRun, Status, next_step
 from wholesaler_assets.domain.retraining.triggers import (
+    Evidence,
+    TriggerPolicy,
     drift_evidence,
     performance_evidence,
     retraining_decision,
@@ -62,6 +64,23 @@ def _running_retraining(instance: dg.DagsterInstance, targets: Sequence[str], re
     return None
 
 
+def champion_evidence(warehouse: WarehouseResource, mlflow_tracking: MlflowResource,
+                      policy: TriggerPolicy) -> tuple[str, dict[str, float], list[Evidence]] | None:
+    """The champion's version, holdout PR-AUC per target and the triggers' evidence on its own
+    monitoring rows; None without a champion."""
+    mlflow_tracking.start()
+    champion = champion_holdout(MlflowClient(), mlflow_tracking.registered_model)
+    if champion is None:
+        return None
+    version, holdout_pr_auc = champion
+    wh = warehouse.open()
+    history = wh.read(DRIFT_TABLE, "model_version = ?", [version]) if wh.table_exists(DRIFT_TABLE) else None
+    windows = wh.read(WINDOW_TABLE, "model_version = ?", [version]) if wh.table_exists(WINDOW_TABLE) else None
+    return version, holdout_pr_auc, [
+        *(drift_evidence(history, KEY_FEATURES, policy) if history is not None else []),
+        *(performance_evidence(windows, holdout_pr_auc, policy) if windows is not None else [])]
+
+
 @dg.sensor(
     job=features_job,
     minimum_interval_seconds=300,
@@ -78,16 +97,10 @@ def retraining_trigger_sensor(context: dg.SensorEvaluationContext, warehouse: Wa
     that persists never launches twice."""
     policy = retraining.policy()
     today = clock.last_complete_day()
-    mlflow_tracking.start()
-    champion = champion_holdout(MlflowClient(), mlflow_tracking.registered_model)
-    if champion is None:
+    found = champion_evidence(warehouse, mlflow_tracking, policy)
+    if found is None:
         return dg.SkipReason("no champion yet: nothing to retrain")
-    version, holdout_pr_auc = champion
-    wh = warehouse.open()
-    history = wh.read(DRIFT_TABLE, "model_version = ?", [version]) if wh.table_exists(DRIFT_TABLE) else None
-    windows = wh.read(WINDOW_TABLE, "model_version = ?", [version]) if wh.table_exists(WINDOW_TABLE) else None
-    evidence = [*(drift_evidence(history, KEY_FEATURES, policy) if history is not None else []),
-                *(performance_evidence(windows, holdout_pr_auc, policy) if windows is not None else [])]
+    version, holdout_pr_auc, evidence = found
     state = json.loads(context.cursor) if context.cursor else {}
     last = state.get("last_launch")
     decision = retraining_decision(evidence, today, set(state.get("launched", [])),
