@@ -165,7 +165,10 @@ def _day_summary(result) -> dict[str, Any]:
 
 def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_config: dict[str, Any] | None = None,
            arv_config: dict[str, Any] | None = None) -> int:
-    """Release the market day by day through Dagster; 0 when every day ran, 1 when one did not."""
+    """Release the market day by day through Dagster; 0 when every day ran, 1 when one did not.
+
+    After each day, the retraining trigger judges the champion's evidence; a retraining it starts
+    runs to its end before the next day (`replay_retraining`)."""
     import dagster as dg
 
     from wholesaler_assets.definitions import build_definitions, embedded_resources
@@ -174,6 +177,7 @@ def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_con
     from wholesaler_assets.io.clock import write_clock
     from wholesaler_assets.io.landing import DataLayout
     from wholesaler_assets.io.replay_files import write_release, write_replay_truth
+    from wholesaler_assets.replay_retraining import retrain_on_evidence
 
     layout = DataLayout(data_root)
     layout.ensure()
@@ -216,6 +220,12 @@ def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_con
             gap = f", {summary['gaps']} gap(s)" if summary["gaps"] else ""
             say(f"{day}: {summary['scored_leads']:,} leads scored, {summary['drifted_share']:.0%} of columns "
                 f"drifted{alarm}, {summary['windows_closed']} window(s) closed{gap} ({seconds:.1f} s)")
+            retrained, state["retraining_cursor"] = retrain_on_evidence(
+                defs, instance, resources, state.get("retraining_cursor"), model_config)
+            if retrained is not None:
+                state["days"][day.isoformat()]["retraining"] = retrained.__dict__
+                say(f"      retraining {retrained.retraining_id} ({retrained.reason}): {retrained.outcome}")
+            save_state(data_root, state)
     except ReplayFailed as failure:
         save_state(data_root, state)
         say(f"replay stopped: {failure}")

@@ -55,12 +55,13 @@ def simulation_leads(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame:
     for table in ("scored_leads", "raw_properties", "raw_distress_events", "property_snapshots"):
         if not wh.table_exists(table):
             raise dg.Failure(f"no {table} table: the simulator runs on the ingested synthetic market with "
-                             f"scored leads (materialize scored_leads for {day} first)")
+                             f"scored leads (materialize scored_leads for {day} first)", allow_retries=False)
     scored = wh.read("scored_leads", "scoring_date = ?", [day])
     snapshot_day = wh.query("select max(snapshot_date) as d from property_snapshots where snapshot_date <= ?",
                             [day])["d"][0]
     if not scored.height or snapshot_day is None:
-        raise dg.Failure(f"no scored leads or property snapshot on or before {day}: materialize scored_leads first")
+        raise dg.Failure(f"no scored leads or property snapshot on or before {day}: materialize scored_leads first",
+                         allow_retries=False)
     outcomes = wh.read("lead_outcomes")
     records = records_as_of(day, wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day]),
                             wh.read("lead_contacts"), outcomes)
@@ -101,7 +102,8 @@ class AbDesignConfig(dg.Config):
 
 def _design(wh: WarehouseBackend, day: dt.date) -> TestDesign:
     if not wh.table_exists("ab_test_designs") or not wh.row_count("ab_test_designs", "design_date = ?", [day]):
-        raise dg.Failure(f"no A/B test design for {day}: materialize ab_test_design for {day} first")
+        raise dg.Failure(f"no A/B test design for {day}: materialize ab_test_design for {day} first",
+                         allow_retries=False)
     stored = json.loads(wh.read("ab_test_designs", "design_date = ?", [day])["design_json"][0])
     stored.pop("contacts_per_arm", None)
     return TestDesign(**stored)
@@ -119,12 +121,13 @@ def ab_test_design(context: dg.AssetExecutionContext, config: AbDesignConfig, wa
     labelled = labelled_contacts(wh.read("lead_contacts", "contact_time >= ?", [since]), wh.read("lead_outcomes"),
                                  cutoff)
     if not labelled.height:
-        raise dg.Failure(f"no contact with a closed 7-day window in the {config.base_rate_days} days before {day}")
+        raise dg.Failure(f"no contact with a closed 7-day window in the {config.base_rate_days} days before {day}",
+                         allow_retries=False)
     try:
         design = design_test(as_float(labelled["booked"].mean()), config.contacts_per_day,
                              DesignConfig(config.relative_lift, config.alpha, config.power, config.adoption))
     except ValueError as exc:
-        raise dg.Failure(str(exc)) from None
+        raise dg.Failure(str(exc), allow_retries=False) from None
     wh.replace_partition("ab_test_designs", pl.DataFrame({"design_date": [day], "design_json": [
         json.dumps(design.as_dict())]}), "design_date", day)
     path = write_report(data_folder.layout().reports / "experiments" / day.isoformat(), "ab_test_design",
@@ -161,7 +164,7 @@ def ab_test_assignments(context: dg.AssetExecutionContext, config: AssignmentCon
     try:
         assignment = blocked_assignment(leads, config.segment_column, config.seed, config.block_size)
     except ValueError as exc:
-        raise dg.Failure(str(exc)) from None
+        raise dg.Failure(str(exc), allow_retries=False) from None
     wh.replace_partition("ab_test_assignments", assignment.with_columns(assignment_date=pl.lit(day)),
                          "assignment_date", day)
     found = balance(leads, assignment)
@@ -219,13 +222,13 @@ def ab_test_analysis(context: dg.AssetExecutionContext, config: AnalysisConfig, 
     design = _design(wh, day)
     if not wh.table_exists("ab_test_outcomes") or not wh.row_count("ab_test_outcomes", "test_date = ?", [day]):
         raise dg.Failure(f"no A/B test outcomes for {day}: materialize ab_test_rehearsal (or load the test's "
-                         "contacts into ab_test_outcomes)")
+                         "contacts into ab_test_outcomes)", allow_retries=False)
     contacts = wh.read("ab_test_outcomes", "test_date = ?", [day])
     as_of = final_day(design) if config.as_of_day is None else config.as_of_day
     try:
         result = analyze(contacts, design, as_of, config.look, config.previous_looks)
     except ValueError as exc:
-        raise dg.Failure(str(exc)) from None
+        raise dg.Failure(str(exc), allow_retries=False) from None
     name = f"ab_test_{config.look}_day_{as_of}"
     folder = data_folder.layout().reports / "experiments" / day.isoformat()
     chart = cumulative_chart(cumulative_bookings(contacts.filter(pl.col("day") <= as_of)))
@@ -258,7 +261,7 @@ def campaign_recommendations(config: CampaignRecommendationConfig, warehouse: Wa
     wh = warehouse.open()
     contacts, outcomes = wh.read("lead_contacts"), wh.read("lead_outcomes")
     if not contacts.height:
-        raise dg.Failure("no contacts in lead_contacts: materialize lead_tables first")
+        raise dg.Failure("no contacts in lead_contacts: materialize lead_tables first", allow_retries=False)
     labelled = labelled_contacts(contacts, outcomes, as_datetime(contacts["contact_time"].max()))
     recs = recommendations(labelled, RecommendationConfig(config.max_p_value, config.min_contacts,
                                                           config.contacts_per_day, config.top_n))

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from wholesaler_assets.assets.metadata import OWNERS, counts_table, preview
+from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, counts_table, preview
 from wholesaler_assets.domain.contracts.sources import CONTRACTS, SOURCES, contract_markdown
 from wholesaler_assets.domain.ingestion.arrival import FileLook
 from wholesaler_assets.domain.synthetic.config import MarketConfig
@@ -75,7 +75,7 @@ def _report_metadata(report: SourceIngestReport, warehouse: WarehouseResource) -
 def _raw_asset(source: str) -> dg.AssetsDefinition:
     contract = CONTRACTS[source]
 
-    @dg.asset(
+    @dg.asset(retry_policy=STORAGE_RETRY,
         name=f"raw_{source}",
         group_name=GROUP,
         kinds={"polars", "pandera"},

@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, gate_check, preview
+from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, gate_check, preview
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
 from wholesaler_assets.domain.monitoring.estimation import N_DRAWS
@@ -29,7 +29,7 @@ class LeadFileMonitoringConfig(dg.Config):
     drift_share: float = DRIFT_SHARE
 
 
-@dg.asset(deps=["lead_contacts", "lead_outcomes", "registered_scorer"], group_name=GROUP,
+@dg.asset(retry_policy=STORAGE_RETRY, deps=["lead_contacts", "lead_outcomes", "registered_scorer"], group_name=GROUP,
           kinds={"evidently", "polars"}, owners=OWNERS, code_version="1",
           check_specs=[dg.AssetCheckSpec("lead_file_estimate_holds", asset="lead_file_monitoring", blocking=False,
                                          description="Warns when a month's realized base rate leaves the interval its "
@@ -42,13 +42,14 @@ def lead_file_monitoring(context: dg.AssetExecutionContext, config: LeadFileMoni
     catalog = load_catalog(wh)
     if catalog.origin == SYNTHETIC_MARKET:
         raise dg.Failure("lead_file_monitoring judges a dataset spec's lead file; the synthetic market is "
-                         "monitored day by day by realized_performance and drift_report")
+                         "monitored day by day by realized_performance and drift_report", allow_retries=False)
     scorer, version = load_scorer(mlflow_tracking, config.model_alias)
     cutoff = dt.datetime.fromisoformat(catalog.data_cutoff)
     reference, later, known_until = scored_lead_file(wh, scorer, cutoff)
     if later.height == 0:
         raise dg.Failure(f"no contact after the champion's data cutoff {catalog.data_cutoff}: set data_cutoff in "
-                         "the spec where training should stop (`wholesaler replay --dataset-spec` does)")
+                         "the spec where training should stop (`wholesaler replay --dataset-spec` does)",
+                         allow_retries=False)
     figures = month_figures(later, wh.read("lead_outcomes"),
                             LabelRule(catalog.targets, known_until, catalog.censor_provided_labels), config.n_draws)
     drift = month_drift(reference, later, catalog.feature_columns, config.drift_share)

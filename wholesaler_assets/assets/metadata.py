@@ -14,6 +14,10 @@ import polars as pl
 from wholesaler_assets.domain.gates.result import GateResult
 
 OWNERS = ["team:data-platform"]
+# Assets that touch the warehouse, files or MLflow: a locked DuckDB file or a dropped PostgreSQL or
+# MLflow connection is tried again after about 2, 4 and 8 s. A data failure (`dg.Failure(...,
+# allow_retries=False)`) or a failed blocking gate is not: the same data would fail the same way.
+STORAGE_RETRY = dg.RetryPolicy(max_retries=3, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 T = TypeVar("T")
 
 

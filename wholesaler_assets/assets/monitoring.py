@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 import polars.selectors as cs
 
-from wholesaler_assets.assets.metadata import OWNERS, gate_check, parameter_default, preview
+from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, gate_check, parameter_default, preview
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
@@ -83,7 +83,8 @@ def _png_markdown(path) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![realized vs estimated](data:image/png;base64,{encoded})")
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "lead_contacts", "lead_outcomes",
+@dg.asset(retry_policy=STORAGE_RETRY,
+          partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "lead_contacts", "lead_outcomes",
                                                  "property_snapshots"], group_name=GROUP,
           kinds={"polars", "numpy"}, owners=OWNERS, code_version="2",
           check_specs=[dg.AssetCheckSpec("estimate_matches_realized", asset="realized_performance", blocking=False,
@@ -180,7 +181,7 @@ def _day_over_day_psi(wh, day: dt.date, today: pl.DataFrame) -> dict[str, float]
             for t in scored_targets(today) if f"p_{t}" in before.columns}
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP,
+@dg.asset(retry_policy=STORAGE_RETRY, partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP,
           kinds={"evidently", "polars"}, owners=OWNERS, code_version="1",
           check_specs=[dg.AssetCheckSpec("no_dataset_drift", asset="drift_report", blocking=False,
                                          description="Warns when the share of drifted columns reaches the limit "

@@ -3,7 +3,7 @@
 import dagster as dg
 from mlflow import MlflowClient
 
-from wholesaler_assets.assets.metadata import OWNERS, as_domain, preview
+from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, as_domain, preview
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.evaluation.metrics import pr_auc
 from wholesaler_assets.domain.scoring.ranking import TierConfig
@@ -35,7 +35,8 @@ class RegistrationConfig(dg.Config):
     exact_reasons_max_rows: int = Scorer.exact_reasons_max_rows  # a serving request up to this size: exact reasons
 
 
-@dg.asset(deps=["model_evaluation", "arv_model"], group_name="models", kinds={"mlflow"}, owners=OWNERS,
+@dg.asset(retry_policy=STORAGE_RETRY,
+          deps=["model_evaluation", "arv_model"], group_name="models", kinds={"mlflow"}, owners=OWNERS,
           code_version="1")
 def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationConfig, warehouse: WarehouseResource,
                       data_folder: DataFolderResource, mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
@@ -45,7 +46,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     targets = [t for t in TARGET_NAMES if t in catalog.targets and (config.targets is None or t in config.targets)]
     if not targets:
         raise dg.Failure(f"no target to register: dataset {catalog.name} has {sorted(catalog.targets)}, "
-                         f"asked for {config.targets}")
+                         f"asked for {config.targets}", allow_retries=False)
     judged = {target: judged_model(data_folder.root, target) for target in targets}
     models = [model for model, _ in judged.values()]
     evaluations = {target: evaluation for target, (_, evaluation) in judged.items()}

@@ -6,7 +6,15 @@ import json
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check, parameter_default, preview
+from wholesaler_assets.assets.metadata import (
+    OWNERS,
+    STORAGE_RETRY,
+    as_domain,
+    check_specs,
+    gate_check,
+    parameter_default,
+    preview,
+)
 from wholesaler_assets.domain.contracts.choices import RowSelection
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.scoring import ScoringThresholds, scoring_gates
@@ -47,7 +55,8 @@ class ScoringConfig(dg.Config):
     min_scored_share: float = ScoringThresholds().min_scored_share
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["property_snapshots", "lead_contacts", "lead_outcomes",
+@dg.asset(retry_policy=STORAGE_RETRY,
+          partitions_def=DAILY_PARTITIONS, deps=["property_snapshots", "lead_contacts", "lead_outcomes",
                                                  "registered_scorer"],
           group_name=GROUP, kinds={"mlflow", "xgboost", "polars"}, owners=OWNERS, code_version="1",
           io_manager_key="warehouse_io_manager", metadata={"partition_column": "scoring_date"},
@@ -93,7 +102,8 @@ class SinkConfig(dg.Config):
     dry_run: bool = False
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds={"duckdb", "postgres"},
+@dg.asset(retry_policy=STORAGE_RETRY,
+          partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds={"duckdb", "postgres"},
           owners=OWNERS, code_version="1")
 def lead_scores(context: dg.AssetExecutionContext, config: SinkConfig,
                 warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -128,7 +138,8 @@ def _buy_box_of(scored: pl.DataFrame) -> BuyBoxConfig:
     return BuyBoxConfig(**json.loads(settings)) if settings else BuyBoxConfig()
 
 
-@dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds={"polars"},
+@dg.asset(retry_policy=STORAGE_RETRY,
+          partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds={"polars"},
           owners=OWNERS, code_version="1")
 def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, warehouse: WarehouseResource,
                    data_folder: DataFolderResource) -> dg.MaterializeResult:

@@ -5,7 +5,15 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, counts_table, gate_check, preview
+from wholesaler_assets.assets.metadata import (
+    OWNERS,
+    STORAGE_RETRY,
+    as_domain,
+    check_specs,
+    counts_table,
+    gate_check,
+    preview,
+)
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError, lead_tables_from_spec
 from wholesaler_assets.domain.gates.data_quality import QualityThresholds
 from wholesaler_assets.domain.gates.tables import (
@@ -47,7 +55,7 @@ class QualityConfig(dg.Config):
     max_bad_row_share: float = _QUALITY.max_bad_row_share
 
 
-@dg.asset(
+@dg.asset(retry_policy=STORAGE_RETRY,
     partitions_def=DAILY_PARTITIONS,
     deps=["raw_properties", "raw_distress_events"],
     group_name=GROUP,
@@ -65,7 +73,7 @@ def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
     properties = read_source(wh, "properties", "effective_date <= ?", [day])
     if properties.is_empty():
         raise dg.Failure(f"no property record is effective on or before {day}: ingest properties first "
-                         "(landing/properties/) or pick a later partition")
+                         "(landing/properties/) or pick a later partition", allow_retries=False)
     snapshot = build_property_snapshot(properties, read_source(wh, "distress_events", "event_date <= ?", [day]), day)
     gates = snapshot_gates(snapshot, REQUIRED_SNAPSHOT_COLUMNS, day, previous_snapshot_rows(wh, day),
                            as_domain(config, QualityThresholds))
@@ -81,7 +89,7 @@ def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig,
         yield gate_check(gate, partition=context.partition_key)
 
 
-@dg.multi_asset(
+@dg.multi_asset(retry_policy=STORAGE_RETRY,
     specs=[
         dg.AssetSpec("lead_contacts", deps=["raw_contacts"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
                      code_version="1", description="One row per outreach contact (no PII), from the landing sources "
@@ -109,7 +117,7 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
         except (FileRejected, DatasetSpecError) as exc:
             reason_file = record_rejected_spec(data_folder.layout(), spec.name, spec.path, str(exc))
             raise dg.Failure(f"lead file of dataset spec {spec.name!r} rejected: {exc}; the previous lead tables "
-                             f"stay served", metadata={"reason_file": str(reason_file)}) from None
+                             f"stay served", metadata={"reason_file": str(reason_file)}, allow_retries=False) from None
         contacts, outcomes = lead_tables_from_spec(spec, verdict.good_rows, catalog.feature_columns)
         if verdict.bad_rows.height:
             extra["quarantined_rows_file"] = str(quarantine_rows(data_folder.layout(), "dataset_spec",
@@ -140,7 +148,7 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
         yield gate_check(gate, asset_key="lead_outcomes")
 
 
-@dg.asset(
+@dg.asset(retry_policy=STORAGE_RETRY,
     deps=["raw_sales"],
     group_name=GROUP,
     kinds=KINDS,

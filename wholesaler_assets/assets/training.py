@@ -6,7 +6,15 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, counts_table, gate_check, preview
+from wholesaler_assets.assets.metadata import (
+    OWNERS,
+    STORAGE_RETRY,
+    as_domain,
+    check_specs,
+    counts_table,
+    gate_check,
+    preview,
+)
 from wholesaler_assets.domain.contracts.targets import TARGETS
 from wholesaler_assets.domain.features.contact_features import source_contact_features, spec_contact_features
 from wholesaler_assets.domain.features.contract import contract_violations
@@ -34,7 +42,8 @@ BY_TARGET = {"partition_column": "target"}
 _SPLIT, _QUALITY, _SELECTION = SplitConfig(), QualityThresholds(), SelectionThresholds()
 
 
-@dg.asset(deps=["lead_contacts", "property_snapshots", "comparable_sales"], group_name=GROUP,
+@dg.asset(retry_policy=STORAGE_RETRY,
+          deps=["lead_contacts", "property_snapshots", "comparable_sales"], group_name=GROUP,
           kinds={"polars", "duckdb"}, owners=OWNERS, code_version="1", io_manager_key=TABLE_IO)
 def contact_features(warehouse: WarehouseResource) -> dg.Output[pl.DataFrame]:
     """Point-in-time features of every contact: latest snapshot on or before the contact, history, ZIP trend."""
@@ -91,7 +100,7 @@ def training_table(context: dg.AssetExecutionContext, config: TrainingTableConfi
     table = built.table
     if table.is_empty():
         raise dg.Failure(f"no labelled contacts for {target.name}: every contact is censored by the data "
-                         f"cutoff {catalog.data_cutoff} ({built.censored} censored)")
+                         f"cutoff {catalog.data_cutoff} ({built.censored} censored)", allow_retries=False)
     contract_path = write_feature_contract(data_folder.layout().reports, catalog.name, contract.to_json())
     band = positive_band(target.name, catalog.positive_share_bands, catalog.origin == "dataset_spec")
     band = (config.positive_share_low or band[0], config.positive_share_high or band[1])

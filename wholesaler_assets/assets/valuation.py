@@ -41,7 +41,7 @@ def arv_model(config: ValuationConfig, warehouse: WarehouseResource, mlflow_trac
     sales = warehouse.open().read("comparable_sales")
     if sales.height < MIN_SALES:
         raise dg.Failure(f"only {sales.height} comparable sales: ARV needs at least {MIN_SALES} "
-                         "(ingest landing/sales/)")
+                         "(ingest landing/sales/)", allow_retries=False)
     train, holdout = temporal_split(sale_features(sales), config.holdout_share)
     model: ArvModel = fit_arv_model(train, zip_market_levels(train))
     evaluation = evaluate_arv(model, train, holdout)

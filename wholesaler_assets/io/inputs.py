@@ -49,7 +49,7 @@ def catalog_table(catalog: DatasetCatalog) -> pl.DataFrame:
 
 def load_catalog(wh: WarehouseBackend) -> DatasetCatalog:
     if not wh.table_exists("dataset_catalog"):
-        raise dg.Failure("no dataset catalog yet: materialize lead_contacts first")
+        raise dg.Failure("no dataset catalog yet: materialize lead_contacts first", allow_retries=False)
     return DatasetCatalog.from_dict(json.loads(wh.read("dataset_catalog")["catalog_json"][0]))
 
 
@@ -57,7 +57,7 @@ def contact_feature_inputs(wh: WarehouseBackend) -> dict[str, pl.DataFrame]:
     """Contacts, the snapshots of their properties and the comparable sales (source datasets)."""
     if not wh.table_exists("property_snapshots"):
         raise dg.Failure("no property snapshots yet: materialize property_snapshots partitions covering the "
-                         "contacts (e.g. `wholesaler demo` takes one every 7 days)")
+                         "contacts (e.g. `wholesaler demo` takes one every 7 days)", allow_retries=False)
     snapshots = wh.query(f"select {', '.join(SNAPSHOT_COLUMNS)} from property_snapshots "
                          "where property_id in (select distinct property_id from lead_contacts)")
     sales = wh.read("comparable_sales") if wh.table_exists("comparable_sales") else pl.DataFrame(schema=EMPTY_SALES)
@@ -97,7 +97,7 @@ def holdout_rows(wh: WarehouseBackend, target: str) -> pl.DataFrame:
 def scored_day(wh: WarehouseBackend, day: dt.date) -> pl.DataFrame:
     """The scored leads of one day; fails when that day has not been scored."""
     if not wh.table_exists(SCORED_TABLE) or not wh.row_count(SCORED_TABLE, "scoring_date = ?", [day]):
-        raise dg.Failure(f"no scored leads for {day}: materialize scored_leads for {day} first")
+        raise dg.Failure(f"no scored leads for {day}: materialize scored_leads for {day} first", allow_retries=False)
     return wh.read(SCORED_TABLE, "scoring_date = ?", [day])
 
 

@@ -41,10 +41,11 @@ def judged_model(data_root: str | Path, target: str) -> tuple[TargetModel, dict[
     evaluation = read_evaluation(data_root, target)
     if evaluation is None or evaluation["winner"] == "none":
         raise dg.Failure(f"no registrable model for {target}: "
-                         + (evaluation["explanation"] if evaluation else "model_evaluation has not run"))
+                         + (evaluation["explanation"] if evaluation else "model_evaluation has not run"),
+                         allow_retries=False)
     if not judged_files_unchanged(data_root, target, evaluation):
         raise dg.Failure(f"the {target} models changed after they were evaluated: materialize "
-                         f"model_evaluation for {target} again before registering")
+                         f"model_evaluation for {target} again before registering", allow_retries=False)
     winner: ModelKind = evaluation["winner"]
     candidate = load_candidate(data_root, target, winner)
     calibrator = load_calibrators(data_root, target)[winner]
@@ -101,7 +102,7 @@ def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd
         registered = mlflow.register_model(info.model_uri, name).version
     if str(registered) != version:
         raise dg.Failure(f"another registration took {name} v{version} meanwhile (got v{registered}): "
-                         "register again so the scorer names its own version")
+                         "register again so the scorer names its own version", allow_retries=False)
     return version, run.info.run_id, scored_example
 
 

@@ -26,11 +26,12 @@ def load_scorer(mlflow_tracking: MlflowResource, alias: str) -> tuple[Scorer, st
         version = MlflowClient().get_model_version_by_alias(name, alias)
     except MlflowException:
         raise dg.Failure(f"no {name}@{alias} in the MLflow registry: the gates have not promoted a scorer yet "
-                         "(see model_evaluation and registered_scorer)") from None
+                         "(see model_evaluation and registered_scorer)", allow_retries=False) from None
     model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}").unwrap_python_model()
     scorer = getattr(model, "scorer", None)
     if not isinstance(scorer, Scorer):
-        raise dg.Failure(f"{name} v{version.version} predates lead-record scoring: register a new scorer")
+        raise dg.Failure(f"{name} v{version.version} predates lead-record scoring: register a new scorer",
+                         allow_retries=False)
     return scorer, str(version.version)
 
 
@@ -40,7 +41,8 @@ def latest_snapshot(wh: WarehouseBackend, day: dt.date, max_age_days: int = 7) -
                             [day])["d"][0] if wh.table_exists("property_snapshots") else None
     if snapshot_day is None or (day - snapshot_day).days > max_age_days:
         raise dg.Failure(f"no property snapshot within {max_age_days} days before {day} "
-                         f"(latest: {snapshot_day}): materialize property_snapshots for {day} first")
+                         f"(latest: {snapshot_day}): materialize property_snapshots for {day} first",
+                         allow_retries=False)
     return wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day])
 
 
@@ -57,7 +59,8 @@ def active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, max_snaps
                             [day])["d"][0] if wh.table_exists("property_snapshots") else None
     if snapshot_day is None or (day - snapshot_day).days > max_snapshot_age_days:
         raise dg.Failure(f"no property snapshot within {max_snapshot_age_days} days before {day} "
-                         f"(latest: {snapshot_day}): materialize property_snapshots for {day} first")
+                         f"(latest: {snapshot_day}): materialize property_snapshots for {day} first",
+                         allow_retries=False)
     return records_as_of(day, wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day]),
                          wh.read("lead_contacts"), wh.read("lead_outcomes"), next_channel,
                          include_uncontacted_distressed)

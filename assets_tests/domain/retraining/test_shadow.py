@@ -1,0 +1,57 @@
+"""The shadow comparison measures how the challenger would reorder the queue; promotion waits until it earned it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from wholesaler_assets.domain.retraining.shadow import ShadowDay, compare_scores, promotion_verdict
+
+DAY = dt.date(2026, 6, 10)
+
+
+def _scored(p: np.ndarray) -> pl.DataFrame:
+    tiers = np.where(p > np.quantile(p, 0.9), "A", "B")
+    return pl.DataFrame({"lead_id": [f"L{i:04d}" for i in range(p.size)], "p_booked_call_7d": p, "tier": tiers})
+
+
+def test_the_same_scores_agree_fully_and_noise_lowers_every_figure():
+    rng = np.random.default_rng(3)
+    p = rng.beta(1, 15, 2_000)
+    [same] = compare_scores(_scored(p), _scored(p), ["booked_call_7d"], DAY)
+    assert (same.n, same.rank_correlation, same.top_decile_overlap, same.tier_a_overlap) == (2_000, 1.0, 1.0, 1.0)
+    assert same.score_psi == pytest.approx(0.0, abs=1e-9) and same.alarm() is None
+    noisy = np.clip(p + rng.normal(0, 0.03, p.size), 0.001, 0.999)
+    [other] = compare_scores(_scored(p), _scored(noisy), ["booked_call_7d"], DAY)
+    assert 0.5 < other.rank_correlation < 0.95 and other.top_decile_overlap < 0.8 and other.tier_a_overlap < 0.8
+
+
+def test_a_reshuffled_or_rescaled_challenger_is_an_alarm():
+    rng = np.random.default_rng(4)
+    p = rng.beta(1, 15, 2_000)
+    [shuffled] = compare_scores(_scored(p), _scored(rng.permutation(p)), ["booked_call_7d"], DAY)
+    assert "rank correlation" in (shuffled.alarm() or "")
+    [scaled] = compare_scores(_scored(p), _scored(np.minimum(p * 4, 0.99)), ["booked_call_7d"], DAY)
+    assert scaled.rank_correlation == pytest.approx(1.0) and "score PSI" in (scaled.alarm() or "")
+
+
+def _days(n: int, correlation: float = 0.9) -> list[ShadowDay]:
+    return [ShadowDay(DAY + dt.timedelta(days=i), "booked_call_7d", 1_000, correlation, 0.7, 0.6, 0.02)
+            for i in range(n)]
+
+
+def test_promotion_waits_for_the_shadow_days_and_refuses_a_worse_or_alarming_challenger():
+    assert "3 shadow day(s) of the 7" in promotion_verdict(_days(3), {}).reason
+    assert not promotion_verdict(_days(3), {}).promote
+    earned = promotion_verdict(_days(7), {"booked_call_7d": (0.21, 0.19)})
+    assert earned.promote and "at least the champion's on booked_call_7d" in earned.reason
+    worse = promotion_verdict(_days(9), {"booked_call_7d": (0.15, 0.19)})
+    assert not worse.promote and "0.150 < champion 0.190" in worse.reason
+    alarmed = promotion_verdict(_days(8, correlation=0.2), {})
+    assert not alarmed.promote and "shadow alarm" in alarmed.reason
+    unmatured = promotion_verdict(_days(7), {"booked_call_7d": (math.nan, math.nan)})
+    assert unmatured.promote and "no shadow contact matured" in unmatured.reason

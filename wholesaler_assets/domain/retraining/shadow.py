@@ -1,0 +1,121 @@
+"""A challenger scored beside the champion on the same leads, and when it has earned promotion.
+
+Each day the challenger scores the leads the champion scored. The comparison says how differently
+the two would have the team work: rank correlation of each probability, overlap of the top decile
+and of tier A, PSI between the two score distributions. As outcomes mature, both models' realized
+PR-AUC on the same contacts says which one was right. Promotion needs the gates (the challenger was
+registered, so they passed), enough shadow days without an alarm, and realized PR-AUC on the
+shadow contacts no worse than the champion's where matured outcomes exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from wholesaler_assets.domain.monitoring.psi import psi
+
+TOP_SHARE = 0.10  # the top decile: the leads a caller reaches first
+MIN_SHADOW_DAYS = 7  # the seeds' shadow period
+MIN_RANK_CORRELATION = 0.5  # below it the challenger would reorder the queue wholesale: an alarm
+MAX_SCORE_PSI = 0.25  # above it the challenger's scores live on another scale: an alarm
+PR_AUC_TOLERANCE = 0.0  # the challenger's realized PR-AUC may fall this far below the champion's
+
+
+@dataclass(frozen=True)
+class ShadowDay:
+    """One target's comparison of the challenger with the champion on one day's leads."""
+
+    day: dt.date
+    target: str
+    n: int
+    rank_correlation: float
+    top_decile_overlap: float
+    tier_a_overlap: float
+    score_psi: float
+
+    def alarm(self, min_rank_correlation: float = MIN_RANK_CORRELATION,
+              max_score_psi: float = MAX_SCORE_PSI) -> str | None:
+        """Why this day is an alarm, or None."""
+        if self.n == 0:
+            return "no lead scored by both"
+        if not self.rank_correlation >= min_rank_correlation:
+            return f"rank correlation {self.rank_correlation:.2f} < {min_rank_correlation}"
+        if not self.score_psi <= max_score_psi:
+            return f"score PSI {self.score_psi:.2f} > {max_score_psi}"
+        return None
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size < 3:
+        return math.nan
+    ra, rb = pl.Series(a).rank("average").to_numpy(), pl.Series(b).rank("average").to_numpy()
+    if ra.std() == 0 or rb.std() == 0:
+        return math.nan
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _top(frame: pl.DataFrame, column: str, share: float) -> set[str]:
+    k = max(1, math.ceil(share * frame.height))
+    return set(frame.sort([column, "lead_id"], descending=[True, False]).head(k)["lead_id"].to_list())
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def compare_scores(champion: pl.DataFrame, challenger: pl.DataFrame, targets: Sequence[str],
+                   day: dt.date) -> list[ShadowDay]:
+    """Per target, how the challenger's scores of the day's leads differ from the champion's.
+
+    Both frames hold `lead_id`, `p_<target>` and `tier` (scored_leads rows)."""
+    both = champion.join(challenger, on="lead_id", how="inner", suffix="_challenger")
+    a_tier = _overlap(set(both.filter(pl.col("tier") == "A")["lead_id"].to_list()),
+                      set(both.filter(pl.col("tier_challenger") == "A")["lead_id"].to_list()))
+    days = []
+    for target in targets:
+        column, other = f"p_{target}", f"p_{target}_challenger"
+        rows = both.drop_nulls([column, other])
+        if rows.height == 0:
+            days.append(ShadowDay(day, target, 0, math.nan, math.nan, math.nan, math.nan))
+            continue
+        champion_p, challenger_p = rows[column].to_numpy(), rows[other].to_numpy()
+        top = _overlap(_top(rows, column, TOP_SHARE), _top(rows, other, TOP_SHARE))
+        days.append(ShadowDay(day, target, rows.height, _spearman(champion_p, challenger_p), top, a_tier,
+                              psi(champion_p, challenger_p)))
+    return days
+
+
+@dataclass(frozen=True)
+class PromotionVerdict:
+    """Whether the challenger has earned the champion's place, and why (or why not yet)."""
+
+    promote: bool
+    reason: str
+
+
+def promotion_verdict(shadow_days: Sequence[ShadowDay], realized: dict[str, tuple[float, float]],
+                      min_days: int = MIN_SHADOW_DAYS, tolerance: float = PR_AUC_TOLERANCE) -> PromotionVerdict:
+    """Promote after `min_days` shadow days without an alarm when, for every target with matured
+    outcomes, the challenger's realized PR-AUC on the shadow contacts is at least the champion's
+    (`realized` maps a target to (challenger, champion) PR-AUC on the same contacts)."""
+    days = sorted({d.day for d in shadow_days})
+    alarms = [f"{d.day} {d.target}: {why}" for d in shadow_days if (why := d.alarm()) is not None]
+    if alarms:
+        return PromotionVerdict(False, f"{len(alarms)} shadow alarm(s): " + "; ".join(alarms[:3]))
+    if len(days) < min_days:
+        return PromotionVerdict(False, f"{len(days)} shadow day(s) of the {min_days} required")
+    worse = {t: v for t, v in realized.items() if not math.isnan(v[0]) and not math.isnan(v[1])
+             and v[0] < v[1] - tolerance}
+    if worse:
+        detail = ", ".join(f"{t} {new:.3f} < champion {old:.3f}" for t, (new, old) in worse.items())
+        return PromotionVerdict(False, f"realized PR-AUC on the shadow contacts is worse: {detail}")
+    judged = [t for t, v in realized.items() if not math.isnan(v[0]) and not math.isnan(v[1])]
+    said = (f"realized PR-AUC at least the champion's on {', '.join(judged)}" if judged
+            else "no shadow contact matured yet: the gates and the shadow days decide")
+    return PromotionVerdict(True, f"{len(days)} shadow days without an alarm; {said}")
