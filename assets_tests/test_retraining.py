@@ -122,6 +122,40 @@ def test_sustained_drift_retrains_every_target_and_registers_a_challenger_with_t
     version = client.get_model_version("lead_scorer", "2")
     assert version.tags["retraining"] == retraining
     assert "dataset drift" in version.tags["retraining_reason"]
+    # A retraining's challenger never takes the champion's place at registration.
+    assert str(client.get_model_version_by_alias("lead_scorer", "champion").version) == "1"
+
+
+def _shadow(resources, instance, **config):
+    from wholesaler_assets.assets.shadow import shadow_scores
+
+    result = dg.materialize([shadow_scores], partition_key=PLAN.start.isoformat(), instance=instance,
+                            resources=_plain(resources), run_config={"ops": {"shadow_scores": {"config": config}}})
+    return result.asset_materializations_for_node("shadow_scores")[0].metadata
+
+
+def test_the_challenger_shadows_the_champion_and_is_promoted_only_once_it_has_earned_it(platform):
+    _, resources, instance, _ = platform
+    client = MlflowClient(resources["mlflow_tracking"].tracking_uri)
+    # Given the retrained version in shadow (on 2,500 properties it may lose on the holdout by chance).
+    if "shadow_refused" in client.get_model_version("lead_scorer", "2").tags:
+        client.delete_model_version_tag("lead_scorer", "2", "shadow_refused")
+    # On 2,500 properties a model of one year's contacts ranks leads unlike the two-year champion:
+    # the default alarm (rank correlation under 0.5) keeps it out whatever the shadow days.
+    alarmed = _shadow(resources, instance, min_shadow_days=1)
+    assert alarmed["promoted"].value is False and "rank correlation" in alarmed["verdict"].value
+    comparison = resources["warehouse"].open().read("shadow_comparison")
+    assert comparison.height >= 1 and set(comparison["challenger_version"]) == {"lead_scorer v2"}
+    assert str(client.get_model_version_by_alias("lead_scorer", "champion").version) == "1"
+
+    lenient = {"min_rank_correlation": -1.0, "max_score_psi": 100.0}
+    waiting = _shadow(resources, instance, min_shadow_days=7, **lenient)
+    assert waiting["verdict"].value == "1 shadow day(s) of the 7 required" and waiting["promoted"].value is False
+    earned = _shadow(resources, instance, min_shadow_days=1, **lenient)
+    assert earned["promoted"].value is True and "without an alarm" in earned["verdict"].value
+    assert str(client.get_model_version_by_alias("lead_scorer", "champion").version) == "2"
+    assert client.get_model_version("lead_scorer", "2").tags["replaced_champion"] == "1"
+    assert "no challenger in shadow" in _shadow(resources, instance)["shadowing"].value
 
 
 def test_a_failed_gate_stops_a_retraining_and_registers_nothing(platform):

@@ -9,7 +9,7 @@ from wholesaler_assets.definitions import build_definitions, embedded_resources
 
 STORAGE_ASSETS = ["raw_properties", "raw_contacts", "property_snapshots", "lead_contacts", "comparable_sales",
                   "contact_features", "scored_leads", "lead_scores", "priority_queue", "realized_performance",
-                  "drift_report", "registered_scorer", "lead_file_monitoring"]
+                  "drift_report", "registered_scorer", "lead_file_monitoring", "shadow_scores"]
 
 
 @pytest.fixture

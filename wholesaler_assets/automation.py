@@ -80,10 +80,11 @@ scoring_job = dg.define_asset_job(
 
 monitoring_job = dg.define_asset_job(
     "monitoring_job",
-    selection=dg.AssetSelection.assets("realized_performance", "drift_report"),
+    selection=dg.AssetSelection.assets("realized_performance", "drift_report", "shadow_scores"),
     partitions_def=DAILY_PARTITIONS,
     tags=DAILY_RUN_TAGS,
-    description="For one day: estimated and realized performance of the scores, and the Evidently drift report.",
+    description="For one day: estimated and realized performance of the scores, the Evidently drift report, and "
+                "the challenger in shadow (promoted once it has earned it).",
 )
 
 lead_file_job = dg.define_asset_job(
@@ -100,15 +101,15 @@ lead_file_monitoring_job = dg.define_asset_job(
 )
 
 DAILY_CYCLE = ["property_snapshots", "scored_leads", "lead_scores", "priority_queue", "realized_performance",
-               "drift_report"]
+               "drift_report", "shadow_scores"]
 
 daily_cycle_job = dg.define_asset_job(
     "daily_cycle_job",
     selection=(dg.AssetSelection.groups("ingestion") | dg.AssetSelection.assets(*DOWNSTREAM_OF_RAW, *DAILY_CYCLE)),
     partitions_def=DAILY_PARTITIONS,
     tags=DAILY_RUN_TAGS,
-    description="One whole day in one run: ingest what landed, snapshot, score, upsert, queue, then monitor "
-                "(every gate of each step in the same run).",
+    description="One whole day in one run: ingest what landed, snapshot, score, upsert, queue, then monitor and "
+                "shadow the challenger (every gate of each step in the same run).",
 )
 
 daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(

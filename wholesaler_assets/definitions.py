@@ -18,6 +18,7 @@ from wholesaler_assets.assets.models import baseline_model, calibrator, conversi
 from wholesaler_assets.assets.monitoring import MONITORING_ASSETS
 from wholesaler_assets.assets.registration import registered_scorer
 from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
+from wholesaler_assets.assets.shadow import shadow_scores
 from wholesaler_assets.assets.snapshots import comparable_sales, lead_tables, property_snapshots
 from wholesaler_assets.assets.training import (
     contact_features,
@@ -77,7 +78,7 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
                 contact_features, training_table, statistical_validation, feature_selection,
                 baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model,
-                scored_leads, lead_scores, priority_queue,
+                scored_leads, lead_scores, priority_queue, shadow_scores,
                 *MONITORING_ASSETS, *LEAD_FILE_ASSETS, *EXPERIMENT_ASSETS],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
               valuation_job, scoring_job, monitoring_job, daily_cycle_job, lead_file_job, lead_file_monitoring_job,

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import dagster as dg
 from mlflow import MlflowClient
 
-from wholesaler_assets.assets.monitoring import DRIFT_TABLE, WINDOW_TABLE
 from wholesaler_assets.automation import features_job, registration_job
 from wholesaler_assets.domain.monitoring.daily import KEY_FEATURES
 from wholesaler_assets.domain.retraining.progress import FEATURES, REGISTER, TRAIN, StageRun, Status, next_step
@@ -27,7 +26,7 @@ from wholesaler_assets.domain.retraining.triggers import (
     performance_evidence,
     retraining_decision,
 )
-from wholesaler_assets.io.inputs import load_catalog
+from wholesaler_assets.io.inputs import DRIFT_TABLE, WINDOW_TABLE, load_catalog
 from wholesaler_assets.io.registry import champion_holdout
 from wholesaler_assets.partitions import TARGET_PARTITIONS
 from wholesaler_assets.resources import ClockResource, MlflowResource, RetrainingResource, WarehouseResource
@@ -174,7 +173,8 @@ def retraining_progress_sensor(context: dg.SensorEvaluationContext, warehouse: W
         elif step.action == "register":
             requests.append(dg.RunRequest(
                 job_name=registration_job.name, run_key=f"{retraining_id}:{REGISTER}",
-                run_config={"ops": {"registered_scorer": {"config": {"targets": list(step.targets)}}}},
+                run_config={"ops": {"registered_scorer": {"config": {"targets": list(step.targets),
+                                                                     "shadow": True}}}},
                 tags={**carried, STAGE_TAG: REGISTER}))
     context.log.info("; ".join(said) or "no retraining")
     return requests or dg.SkipReason("; ".join(said[:3]) or "no retraining started yet")

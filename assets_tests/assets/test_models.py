@@ -73,9 +73,10 @@ def _train(resources, run_config) -> dg.ExecuteInProcessResult:
                           selection=[a.key for a in MODEL_ASSETS])
 
 
-def _register(resources) -> dg.ExecuteInProcessResult:
+def _register(resources, shadow: bool = False) -> dg.ExecuteInProcessResult:
+    config = {"targets": [TARGET], "shadow": shadow}
     return dg.materialize([registered_scorer], resources=resources,
-                          run_config={"ops": {"registered_scorer": {"config": {"targets": [TARGET]}}}})
+                          run_config={"ops": {"registered_scorer": {"config": config}}})
 
 
 def _evaluation(result) -> dict:
@@ -131,6 +132,17 @@ def test_promotion_keeps_the_old_champion_and_rollback_restores_it(resources):
     assert len(client.search_model_versions("name = 'lead_scorer'")) == 2  # nothing deleted
     with pytest.raises(ValueError, match="replaced no earlier champion"):
         rollback(client, "lead_scorer")
+
+
+def test_a_retrainings_challenger_shadows_instead_of_taking_the_champions_place(resources):
+    assert _train(resources, _config()).success
+    assert _register(resources, shadow=True).success  # no champion yet: the first one is promoted
+    second = _register(resources, shadow=True)
+    client = MlflowClient()
+    assert str(client.get_model_version_by_alias("lead_scorer", CHAMPION).version) == "1"
+    assert str(client.get_model_version_by_alias("lead_scorer", CHALLENGER).version) == "2"
+    promotion = second.asset_materializations_for_node("registered_scorer")[0].metadata["promotion"].value
+    assert "challenger v2 shadows champion v1" in promotion
 
 
 def test_registration_refuses_models_changed_after_their_evaluation(resources):

@@ -9,15 +9,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from wholesaler_assets.assets.monitoring import (
-    CONTACT_SCORES_TABLE,
-    DRIFT_TABLE,
-    ESTIMATED_TABLE,
-    REALIZED_TABLE,
-    drift_report,
-)
+from wholesaler_assets.assets.monitoring import drift_report
 from wholesaler_assets.assets.monitoring import realized_performance as performance_asset
 from wholesaler_assets.assets.scoring import scored_leads
+from wholesaler_assets.io.inputs import CONTACT_SCORES_TABLE, DRIFT_TABLE, ESTIMATED_TABLE, REALIZED_TABLE
 
 pytestmark = pytest.mark.slow
 

@@ -43,18 +43,21 @@ from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT, realiz
 from wholesaler_assets.domain.monitoring.psi import psi
 from wholesaler_assets.domain.monitoring.segment_shift import segment_shifts, value_shift_gate
 from wholesaler_assets.io.drift_reports import load_or_keep_reference, save_drift_report, save_performance_plot
-from wholesaler_assets.io.inputs import SCORED_TABLE, scored_day
+from wholesaler_assets.io.inputs import (
+    CONTACT_SCORES_TABLE,
+    DRIFT_TABLE,
+    ESTIMATED_TABLE,
+    REALIZED_TABLE,
+    SCORED_TABLE,
+    WINDOW_TABLE,
+    scored_day,
+)
 from wholesaler_assets.io.registry import CHAMPION
 from wholesaler_assets.io.scoring_inputs import active_records, latest_snapshot, load_scorer
 from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 
 GROUP = "monitoring"
-REALIZED_TABLE = "realized_performance"
-ESTIMATED_TABLE = "estimated_performance"
-DRIFT_TABLE = "drift_history"
-CONTACT_SCORES_TABLE = "contact_scores"
-WINDOW_TABLE = "window_performance"
 PLOT_DAYS = 90
 
 

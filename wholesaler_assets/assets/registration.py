@@ -33,6 +33,7 @@ class RegistrationConfig(dg.Config):
     tier_b_min_priority: float = _TIERS.tier_b_min_priority
     tier_c_min_priority: float = _TIERS.tier_c_min_priority
     exact_reasons_max_rows: int = Scorer.exact_reasons_max_rows  # a serving request up to this size: exact reasons
+    shadow: bool = False  # a retraining's challenger: promoted by shadow_scores, not by the holdout alone
 
 
 @dg.asset(retry_policy=STORAGE_RETRY,
@@ -72,7 +73,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     for tag, value in retraining.items():  # why this version exists, beside it in the registry
         client.set_model_version_tag(name, version, tag, value)
     promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,
-                                 champion_pr_auc=champion_figures)
+                                 champion_pr_auc=champion_figures, shadow=config.shadow)
     context.log.info(f"{name} v{version}: {promotion.reason}")
     return dg.MaterializeResult(metadata={
         "registered_model": name,

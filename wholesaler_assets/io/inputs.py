@@ -23,6 +23,12 @@ from wholesaler_assets.domain.training.table import feature_contract_of
 from wholesaler_assets.io.warehouse import WarehouseBackend
 
 SCORED_TABLE = "scored_leads"
+# The monitoring's tables (written by the monitoring assets, read by retraining, alerts and shadow).
+REALIZED_TABLE = "realized_performance"
+ESTIMATED_TABLE = "estimated_performance"
+DRIFT_TABLE = "drift_history"
+CONTACT_SCORES_TABLE = "contact_scores"
+WINDOW_TABLE = "window_performance"
 EMPTY_SALES = {"zip_code": pl.String, "metro": pl.String, "sale_date": pl.Date, "price_per_sqft": pl.Float64}
 
 

@@ -28,6 +28,7 @@ from wholesaler_assets.serving.pyfunc import LeadScorer, to_response
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 REPLACED_TAG = "replaced_champion"
+SHADOW_REFUSED_TAG = "shadow_refused"  # a retraining's challenger worse on the holdout: never shadowed
 # The endpoint's params; the production proxy's guard refuses any other (held equal by a test).
 SCORER_PARAMS = ParamSchema([ParamSpec("reasons", "string", "auto")])
 
@@ -94,6 +95,15 @@ def champion_holdout(client: MlflowClient, name: str) -> tuple[str, dict[str, fl
                                                  for key, value in metrics.items() if key.endswith("_holdout_pr_auc")}
 
 
+def promote(client: MlflowClient, name: str, version: str) -> str | None:
+    """Give `champion` to `version`, remembering the champion it replaced (for rollback); returns that one."""
+    current = alias_version(client, name, CHAMPION)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    if current is not None and current != version:
+        client.set_model_version_tag(name, version, REPLACED_TAG, current)
+    return current
+
+
 def decide_promotion(
     client: MlflowClient,
     name: str,
@@ -101,8 +111,13 @@ def decide_promotion(
     gates_passed: bool,
     challenger_pr_auc: dict[str, float],
     champion_pr_auc: dict[str, float] | None,
+    shadow: bool = False,
 ) -> Promotion:
-    """Set `challenger` on the new version and `champion` when it has earned it."""
+    """Set `challenger` on the new version and `champion` when it has earned it.
+
+    With `shadow` (a retraining's challenger) and a champion in place, a version at least as good
+    on the holdout stays challenger until `shadow_scores` promotes it; a worse one is marked
+    `shadow_refused` and never shadowed."""
     version = str(version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     current = alias_version(client, name, CHAMPION)
@@ -112,12 +127,15 @@ def decide_promotion(
         worse = {t: (challenger_pr_auc.get(t, 0.0), champion_pr_auc[t]) for t in champion_pr_auc
                  if challenger_pr_auc.get(t, 0.0) < champion_pr_auc[t]}
         if worse:
+            if shadow:
+                client.set_model_version_tag(name, version, SHADOW_REFUSED_TAG, "worse on the holdout")
             detail = ", ".join(f"{t} PR-AUC {new:.4f} < champion {old:.4f}" for t, (new, old) in worse.items())
             return Promotion(version, False, f"not promoted: worse than champion v{current} on the same holdout "
                                              f"({detail})", current)
-    client.set_registered_model_alias(name, CHAMPION, version)
-    if current is not None:
-        client.set_model_version_tag(name, version, REPLACED_TAG, current)
+    if shadow and current is not None:
+        return Promotion(version, False, f"challenger v{version} shadows champion v{current}: promoted by "
+                                         "shadow_scores once it has earned it", current)
+    promote(client, name, version)
     reason = f"promoted over champion v{current}" if current else "promoted: first champion"
     return Promotion(version, True, reason, current)
 

@@ -55,3 +55,24 @@ def test_promotion_waits_for_the_shadow_days_and_refuses_a_worse_or_alarming_cha
     assert not alarmed.promote and "shadow alarm" in alarmed.reason
     unmatured = promotion_verdict(_days(7), {"booked_call_7d": (math.nan, math.nan)})
     assert unmatured.promote and "no shadow contact matured" in unmatured.reason
+
+
+def test_realized_pr_auc_of_both_models_on_the_same_matured_contacts():
+    from wholesaler_assets.domain.retraining.shadow import realized_pair
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    truth = rng.beta(1, 12, n)
+    when = dt.datetime.combine(DAY, dt.time(10), tzinfo=dt.UTC)
+    contacts = pl.DataFrame({"contact_id": [f"C{i}" for i in range(n)], "lead_id": [f"L{i}" for i in range(n)],
+                             "contact_time": [when] * n, "scoring_date": [DAY] * n})
+    booked = rng.uniform(size=n) < truth
+    outcomes = pl.DataFrame({"lead_id": [f"L{i}" for i in range(n)],
+                             "call_booked_at": [when + dt.timedelta(days=2) if b else None for b in booked]})
+    champion = contacts.with_columns(p_booked_call_7d=pl.Series(np.clip(truth + rng.normal(0, 0.1, n), 0.001, 0.999)))
+    challenger = contacts.with_columns(p_booked_call_7d=pl.Series(truth))
+    later = DAY + dt.timedelta(days=8)
+    new, old = realized_pair(champion, challenger, outcomes, ["booked_call_7d"], later)["booked_call_7d"]
+    assert new > old > truth.mean()  # the challenger knows the truth; the champion is noisier
+    early = realized_pair(champion, challenger, outcomes, ["booked_call_7d"], DAY + dt.timedelta(days=3))
+    assert all(math.isnan(v) for v in early["booked_call_7d"])  # windows still open

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from wholesaler_assets.domain.evaluation.metrics import pr_auc
+from wholesaler_assets.domain.monitoring.daily import target_scores
+from wholesaler_assets.domain.monitoring.labels import LABEL, realized_labels
 from wholesaler_assets.domain.monitoring.psi import psi
 
 TOP_SHARE = 0.10  # the top decile: the leads a caller reaches first
@@ -100,12 +103,15 @@ class PromotionVerdict:
 
 
 def promotion_verdict(shadow_days: Sequence[ShadowDay], realized: dict[str, tuple[float, float]],
-                      min_days: int = MIN_SHADOW_DAYS, tolerance: float = PR_AUC_TOLERANCE) -> PromotionVerdict:
+                      min_days: int = MIN_SHADOW_DAYS, tolerance: float = PR_AUC_TOLERANCE,
+                      min_rank_correlation: float = MIN_RANK_CORRELATION,
+                      max_score_psi: float = MAX_SCORE_PSI) -> PromotionVerdict:
     """Promote after `min_days` shadow days without an alarm when, for every target with matured
     outcomes, the challenger's realized PR-AUC on the shadow contacts is at least the champion's
     (`realized` maps a target to (challenger, champion) PR-AUC on the same contacts)."""
     days = sorted({d.day for d in shadow_days})
-    alarms = [f"{d.day} {d.target}: {why}" for d in shadow_days if (why := d.alarm()) is not None]
+    alarms = [f"{d.day} {d.target}: {why}" for d in shadow_days
+              if (why := d.alarm(min_rank_correlation, max_score_psi)) is not None]
     if alarms:
         return PromotionVerdict(False, f"{len(alarms)} shadow alarm(s): " + "; ".join(alarms[:3]))
     if len(days) < min_days:
@@ -119,3 +125,28 @@ def promotion_verdict(shadow_days: Sequence[ShadowDay], realized: dict[str, tupl
     said = (f"realized PR-AUC at least the champion's on {', '.join(judged)}" if judged
             else "no shadow contact matured yet: the gates and the shadow days decide")
     return PromotionVerdict(True, f"{len(days)} shadow days without an alarm; {said}")
+
+
+def realized_pair(champion: pl.DataFrame, challenger: pl.DataFrame, outcomes: pl.DataFrame,
+                  targets: Sequence[str], as_of: dt.date) -> dict[str, tuple[float, float]]:
+    """Per target, (challenger, champion) realized PR-AUC on the contacts both scored whose window closed
+    by `as_of` (NaN until some have, or while they hold no positive).
+
+    Both frames are scored contacts (`daily.scored_contacts` rows: contact_id, lead_id, contact_time,
+    scoring_date, p_<target>)."""
+    pairs = {}
+    for target in targets:
+        column = f"p_{target}"
+        if column not in champion.columns or column not in challenger.columns:
+            continue
+        both = champion.join(challenger.select("contact_id", pl.col(column).alias("challenger_p")),
+                             on="contact_id", how="inner")
+        labelled = realized_labels(target_scores(both.drop([c for c in both.columns if c.startswith("p_")
+                                                            and c != column]), target),
+                                   outcomes, target, as_of).filter(pl.col(LABEL).is_not_null())
+        y = labelled[LABEL].cast(pl.Int64).to_numpy()
+        if y.size == 0 or y.sum() == 0:
+            pairs[target] = (math.nan, math.nan)
+            continue
+        pairs[target] = (pr_auc(y, labelled["challenger_p"].to_numpy()), pr_auc(y, labelled["probability"].to_numpy()))
+    return pairs
