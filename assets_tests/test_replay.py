@@ -76,7 +76,7 @@ def test_the_sensor_skips_a_day_already_launched(replayed):
 
     base, _, _ = replayed
     resources = embedded_resources(str(base / "data"), mlruns=str(base / "mlruns"))
-    sensor = build_definitions(resources).get_sensor_def("daily_cycle_sensor")
+    sensor = build_definitions(resources).resolve_sensor_def("daily_cycle_sensor")
     cursor = load_state(base / "data")["sensor_cursor"]
     context = dg.build_sensor_context(cursor=cursor, resources={"data_folder": resources["data_folder"],
                                                                 "clock": resources["clock"]})

@@ -130,7 +130,7 @@ def run_day(defs, instance, sensor_cursor: str | None, data_folder, clock) -> tu
     """Evaluate the daily cycle sensor and execute its run request; (result or skip reason, cursor, seconds)."""
     import dagster as dg
 
-    sensor = defs.get_sensor_def("daily_cycle_sensor")
+    sensor = defs.resolve_sensor_def("daily_cycle_sensor")
     context = dg.build_sensor_context(instance=instance, cursor=sensor_cursor,
                                       resources={"data_folder": data_folder, "clock": clock})
     started = time.perf_counter()
