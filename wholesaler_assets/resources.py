@@ -127,6 +127,8 @@ class RetrainingResource(dg.ConfigurableResource):
     psi_limit: float = TriggerPolicy.psi_limit
     pr_auc_floor_share: float = TriggerPolicy.pr_auc_floor_share
     max_ece: float = TriggerPolicy.max_ece
+    calibration_z: float = TriggerPolicy.calibration_z
+    calibration_ratio: float = TriggerPolicy.calibration_ratio
     min_window_positives: int = TriggerPolicy.min_window_positives
     cooldown_days: int = TriggerPolicy.cooldown_days
     max_evidence_age_days: int = TriggerPolicy.max_evidence_age_days

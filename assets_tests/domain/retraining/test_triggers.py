@@ -11,6 +11,7 @@ import pytest
 from wholesaler_assets.domain.retraining.triggers import (
     DATASET_DRIFT,
     FEATURE_PSI,
+    REALIZED_CALIBRATION,
     REALIZED_ECE,
     REALIZED_PR_AUC,
     Evidence,
@@ -79,6 +80,20 @@ def test_realized_pr_auc_under_the_floor_fires_against_the_champions_holdout():
 def test_realized_ece_above_the_gate_fires_even_when_ranking_holds():
     found = performance_evidence(_windows([0.3, 0.3], [0.02, 0.09]), {"booked_call_7d": 0.2}, POLICY)
     assert [(e.trigger, e.figures["ece"]) for e in found] == [(REALIZED_ECE, pytest.approx(0.09))]
+
+
+def test_positives_far_from_what_the_probabilities_promised_fire_though_ece_stays_small():
+    """A doubled base rate at 4.5%: ECE moves by about 0.04 (under the 0.05 gate), the count by 2x."""
+    windows = _windows([0.3, 0.3], [0.04, 0.046], positives=168).with_columns(
+        expected_positives=pl.lit(85.0), expected_variance=pl.lit(81.0))
+    found = performance_evidence(windows, {"booked_call_7d": 0.2}, POLICY)
+    assert [e.trigger for e in found] == [REALIZED_CALIBRATION]
+    assert found[0].figures["observed_over_expected"] == pytest.approx(168 / 85)
+    assert "168 positives where the probabilities promised 85" in found[0].summary
+    # The champion's usual 15% over-promise over a large pool is significant but not material.
+    usual = windows.with_columns(positives=pl.lit(72), expected_positives=pl.lit(85.0),
+                                 expected_variance=pl.lit(10.0))  # z -4.1, 0.85x
+    assert performance_evidence(usual, {"booked_call_7d": 0.2}, POLICY) == []
 
 
 def test_a_window_with_too_few_positives_is_not_judged():

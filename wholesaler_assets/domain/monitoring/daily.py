@@ -180,7 +180,8 @@ def window_performance(scored: pl.DataFrame, outcomes: pl.DataFrame, target: str
     figures = metric_set(labelled[LABEL].cast(pl.Int64).to_numpy(), labelled["probability"].cast(pl.Float64).to_numpy())
     return {"target": target, "as_of": day, "first_day": first, "last_day": last, "model_version": model_version,
             "n": figures.n, "positives": figures.positives, "base_rate": figures.base_rate, "pr_auc": figures.pr_auc,
-            "ece": figures.ece, "expected_positives": figures.expected_positives}
+            "ece": figures.ece, "expected_positives": figures.expected_positives,
+            "expected_variance": figures.expected_variance}
 
 
 def calibration_gate(checks: list[CalibrationCheck], z_limit: float = Z_LIMIT) -> GateResult:

@@ -20,8 +20,8 @@ import polars as pl
 
 from wholesaler_assets.domain.evaluation.gates import GateThresholds
 
-DATASET_DRIFT, FEATURE_PSI, REALIZED_PR_AUC, REALIZED_ECE = \
-    "dataset_drift", "feature_psi", "realized_pr_auc", "realized_ece"
+DATASET_DRIFT, FEATURE_PSI, REALIZED_PR_AUC, REALIZED_ECE, REALIZED_CALIBRATION = \
+    "dataset_drift", "feature_psi", "realized_pr_auc", "realized_ece", "realized_calibration"
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class TriggerPolicy:
     psi_limit: float = 0.25  # a key feature's PSI against the champion's reference
     pr_auc_floor_share: float = 0.8  # realized PR-AUC below this share of the champion's holdout PR-AUC
     max_ece: float = GateThresholds.max_ece  # realized ECE above the promotion gate's own limit
+    calibration_z: float = 3.5  # positives this many sd away from what the probabilities promised ...
+    calibration_ratio: float = 1.25  # ... and off by this factor (a doubled base rate moves ECE by its own size only)
     min_window_positives: int = 30  # a matured pool with fewer positives is too noisy to judge
     cooldown_days: int = 7  # days after a launch before evidence may launch another
     max_evidence_age_days: int = 3  # evidence whose last row is older than this is stale (monitoring stopped)
@@ -93,7 +95,8 @@ def drift_evidence(history: pl.DataFrame, key_features: Sequence[str], policy: T
 
 def performance_evidence(windows: pl.DataFrame, champion_pr_auc: dict[str, float],
                          policy: TriggerPolicy) -> list[Evidence]:
-    """Realized PR-AUC of the latest matured pool under the floor, or its ECE above the gate, per target.
+    """Per target: realized PR-AUC of the latest matured pool under the floor, its positives far from
+    what the probabilities promised (calibration in the large), or its ECE above the gate.
 
     `windows` holds the champion's `window_performance` rows (target, as_of, first_day, last_day,
     n, positives, pr_auc, ece); pools with fewer than `min_window_positives` positives are not judged."""
@@ -111,12 +114,31 @@ def performance_evidence(windows: pl.DataFrame, champion_pr_auc: dict[str, float
                                       f"{target} realized PR-AUC {last['pr_auc']:.3f} < floor {floor:.3f} "
                                       f"({policy.pr_auc_floor_share:.0%} of holdout {champion_pr_auc[target]:.3f}; "
                                       f"{pool})", {"pr_auc": float(last["pr_auc"]), "floor": floor}))
+        if "expected_variance" in rows.columns:
+            off = [_calibration_off(r, policy) for r in rows.iter_rows(named=True)]
+            broke = _streak_start(days, [o is not None for o in off])
+            if broke is not None and off[-1] is not None:
+                ratio, z = off[-1]
+                found.append(Evidence(REALIZED_CALIBRATION, target, broke[0], days[-1],
+                                      f"{target}: {last['positives']} positives where the probabilities promised "
+                                      f"{last['expected_positives']:.0f} ({ratio:.2f}x, z {z:+.1f}; {pool})",
+                                      {"observed_over_expected": ratio, "z": z}))
         high = _streak_start(days, [v > policy.max_ece for v in rows["ece"].fill_nan(-math.inf).to_list()])
         if high is not None:
             found.append(Evidence(REALIZED_ECE, target, high[0], days[-1],
                                   f"{target} realized ECE {last['ece']:.3f} > {policy.max_ece} ({pool})",
                                   {"ece": float(last["ece"])}))
     return found
+
+
+def _calibration_off(row: dict, policy: TriggerPolicy) -> tuple[float, float] | None:
+    """(observed / expected, z) of a window whose positives left what its probabilities promised; else None."""
+    expected, variance = row["expected_positives"], row["expected_variance"]
+    if not expected or not variance or expected <= 0 or variance <= 0:
+        return None
+    ratio, z = row["positives"] / expected, (row["positives"] - expected) / math.sqrt(variance)
+    material = ratio > policy.calibration_ratio or ratio < 1 / policy.calibration_ratio
+    return (ratio, z) if material and abs(z) > policy.calibration_z else None
 
 
 @dataclass(frozen=True)
