@@ -38,6 +38,7 @@ def test_a_failed_gate_of_a_target_the_champion_serves_stops_the_retraining_with
     assert next_step(nothing, TARGETS).action == "stopped"
     assert next_step([StageRun(FEATURES, None, "failure")], TARGETS).action == "stopped"
     assert next_step([], TARGETS).action == "stopped"
+    assert next_step([StageRun(FEATURES, None, "success")], []).action == "stopped"  # never waits forever
     failed_registration = [StageRun(FEATURES, None, "success"), _train(TARGETS[0]), _train(TARGETS[1]),
                            StageRun(REGISTER, None, "failure")]
     assert next_step(failed_registration, TARGETS).action == "stopped"

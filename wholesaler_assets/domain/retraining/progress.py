@@ -51,6 +51,8 @@ def next_step(runs: Sequence[StageRun], targets: Sequence[str], required: Sequen
         return NextStep("stopped", reason="no features run started this retraining")
     if not any(r.status == "success" for r in features):
         return NextStep("stopped", reason="the contact features run failed: nothing was retrained")
+    if not targets:
+        return NextStep("stopped", reason="no target to train: the dataset catalog names none")
     if not by_stage[TRAIN]:
         return NextStep("train", tuple(targets), "features rebuilt: train each target")
     passed = {r.target for r in by_stage[TRAIN] if r.status == "success"}
