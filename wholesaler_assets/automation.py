@@ -13,6 +13,8 @@ from wholesaler_assets.partitions import DAILY_PARTITIONS, TARGET_PARTITIONS
 from wholesaler_assets.resources import ClockResource, DataFolderResource
 
 DOWNSTREAM_OF_RAW = ["lead_contacts", "lead_outcomes", "comparable_sales"]
+TRAINING_DATA_ASSETS = ("training_table", "statistical_validation", "feature_selection")
+MODEL_ASSETS = ("baseline_model", "conversion_model", "calibrator", "model_evaluation")
 
 # The daily jobs are retried when their run process dies (killed, out of memory, machine restart),
 # never when an asset or a gate failed: the same data would fail the same gate again. A run whose
@@ -46,14 +48,14 @@ features_job = dg.define_asset_job(
 
 training_data_job = dg.define_asset_job(
     "training_data_job",
-    selection=dg.AssetSelection.assets("training_table", "statistical_validation", "feature_selection"),
+    selection=dg.AssetSelection.assets(*TRAINING_DATA_ASSETS),
     partitions_def=TARGET_PARTITIONS,
     description="For one target: build the training table (gates), its statistical report and feature selection.",
 )
 
 model_training_job = dg.define_asset_job(
     "model_training_job",
-    selection=dg.AssetSelection.assets("baseline_model", "conversion_model", "calibrator", "model_evaluation"),
+    selection=dg.AssetSelection.assets(*MODEL_ASSETS),
     partitions_def=TARGET_PARTITIONS,
     description="For one target: baseline and XGBoost on the saved folds, calibration, gated holdout evaluation.",
 )

@@ -23,6 +23,7 @@ from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
 from wholesaler_assets.domain.synthetic.shifts import MarketShift, ShiftKind
 
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+GATED_MODEL_STEPS = ("conversion_model", "calibrator", "model_evaluation")  # the assets a model_config sets
 HISTORY_DAYS = 730  # two years before the first replayed day, as the demo market has
 SNAPSHOT_EVERY_DAYS = 7
 STATE_FILE = "replay.json"
@@ -104,7 +105,7 @@ def train_targets(defs, instance, targets: Sequence[str], say, model_config: dic
         if not run_job(defs, instance, "training_data_job", target).success:
             say(f"      {target}: training table refused by its gates")
             continue
-        config = {"ops": {n: {"config": model_config} for n in ("conversion_model", "calibrator", "model_evaluation")}}
+        config = {"ops": {n: {"config": model_config} for n in GATED_MODEL_STEPS}}
         models = run_job(defs, instance, "model_training_job", target, config if model_config else None)
         say(f"      {target}: {'passed its gates' if models.success else 'did not pass its gates'}")
         if models.success:

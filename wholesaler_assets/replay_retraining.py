@@ -14,11 +14,10 @@ from typing import Any
 
 import dagster as dg
 
-from wholesaler_assets.replay import failure_of, run_job
+from wholesaler_assets.replay import GATED_MODEL_STEPS, failure_of, run_job
 from wholesaler_assets.resources import RetrainingResource
 from wholesaler_assets.run_tags import REASON_TAG, RETRAINING_TAG
 
-MODEL_STEPS = ("conversion_model", "calibrator", "model_evaluation")
 MAX_STEPS = 10  # features, one run per target, registration: far fewer; a loop beyond this is a bug
 
 
@@ -46,7 +45,7 @@ def _execute(defs, instance, request: dg.RunRequest, job: str, sensor: str,
              model_config: dict[str, Any] | None):
     config = {**(request.run_config or {})}
     if model_config and job == "retraining_target_job":
-        config["ops"] = {**config.get("ops", {}), **{step: {"config": model_config} for step in MODEL_STEPS}}
+        config["ops"] = {**config.get("ops", {}), **{step: {"config": model_config} for step in GATED_MODEL_STEPS}}
     return run_job(defs, instance, job, request.partition_key, config,
                    tags={**request.tags, "dagster/sensor_name": sensor})
 

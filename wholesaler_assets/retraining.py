@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import dagster as dg
 from mlflow import MlflowClient
 
-from wholesaler_assets.automation import features_job, registration_job
+from wholesaler_assets.automation import MODEL_ASSETS, TRAINING_DATA_ASSETS, features_job, registration_job
 from wholesaler_assets.domain.monitoring.daily import KEY_FEATURES
 from wholesaler_assets.domain.retraining.progress import FEATURES, REGISTER, TRAIN, StageRun, Status, next_step
 from wholesaler_assets.domain.retraining.triggers import (
@@ -39,8 +39,7 @@ RECENT_RETRAININGS = 10  # retrainings the progress sensor keeps walking (older 
 
 retraining_target_job = dg.define_asset_job(
     "retraining_target_job",
-    selection=dg.AssetSelection.assets("training_table", "statistical_validation", "feature_selection",
-                                       "baseline_model", "conversion_model", "calibrator", "model_evaluation"),
+    selection=dg.AssetSelection.assets(*TRAINING_DATA_ASSETS, *MODEL_ASSETS),
     partitions_def=TARGET_PARTITIONS,
     description="One target of a retraining: the training table on the moving window, models, calibration and "
                 "the gated holdout evaluation, every blocking check in the same run.",
@@ -155,12 +154,12 @@ def retraining_progress_sensor(context: dg.SensorEvaluationContext, warehouse: W
                                mlflow_tracking: MlflowResource, retraining: RetrainingResource):
     """Request the next step of every recent retraining (run keys make a repeated request a no-op)."""
     requests, said = [], []
-    required = _champion_targets(mlflow_tracking)
+    required, targets = _champion_targets(mlflow_tracking), _targets(warehouse)  # read once per tick
     for start in context.instance.get_runs(dg.RunsFilter(tags={STAGE_TAG: FEATURES}), limit=RECENT_RETRAININGS):
         retraining_id = start.tags.get(RETRAINING_TAG)
         if not retraining_id:
             continue
-        step = next_step(_stage_runs(context.instance, retraining_id), _targets(warehouse), required)
+        step = next_step(_stage_runs(context.instance, retraining_id), targets, required)
         said.append(f"{retraining_id}: {step.action} ({step.reason})")
         carried = {RETRAINING_TAG: retraining_id, REASON_TAG: start.tags.get(REASON_TAG, ""),
                    EVIDENCE_TAG: start.tags.get(EVIDENCE_TAG, "[]")}
