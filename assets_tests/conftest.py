@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from wholesaler_assets.replay import SMALL_MARKET_GATES as LENIENT_GATES
+
 PG_BIN = Path(os.environ.get("WHOLESALER_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
@@ -153,8 +155,6 @@ class ChampionMarket:
 
 
 CHAMPION_TARGETS = ("booked_call_7d", "deal_30d")
-LENIENT_GATES = {"max_cv_pr_auc_cov": 0.6, "max_train_holdout_gap": 0.6, "min_relative_pr_auc_gain": -1.0,
-                 "min_segment_rows": 100_000, "search_configs": 1, "min_top_decile_lift": 0.0, "max_ece": 1.0}
 
 
 @pytest.fixture(scope="session")

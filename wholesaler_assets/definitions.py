@@ -16,6 +16,7 @@ from wholesaler_assets.assets.ingestion import raw_assets
 from wholesaler_assets.assets.lead_file import LEAD_FILE_ASSETS
 from wholesaler_assets.assets.models import baseline_model, calibrator, conversion_model, model_evaluation
 from wholesaler_assets.assets.monitoring import MONITORING_ASSETS
+from wholesaler_assets.assets.recalibration import recalibrated_challenger, recalibration
 from wholesaler_assets.assets.registration import registered_scorer
 from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
 from wholesaler_assets.assets.shadow import shadow_scores
@@ -58,6 +59,7 @@ from wholesaler_assets.resources import (
     WarehouseResource,
 )
 from wholesaler_assets.retraining import (
+    recalibration_job,
     retraining_progress_sensor,
     retraining_target_job,
     retraining_trigger_sensor,
@@ -78,11 +80,11 @@ def build_definitions(resources: Mapping[str, Any]) -> dg.Definitions:
         assets=[*raw_assets, property_snapshots, lead_tables, comparable_sales,
                 contact_features, training_table, statistical_validation, feature_selection,
                 baseline_model, conversion_model, calibrator, model_evaluation, registered_scorer, arv_model,
-                scored_leads, lead_scores, priority_queue, shadow_scores,
+                scored_leads, lead_scores, priority_queue, shadow_scores, recalibration, recalibrated_challenger,
                 *MONITORING_ASSETS, *LEAD_FILE_ASSETS, *EXPERIMENT_ASSETS],
         jobs=[ingest_job, snapshot_job, features_job, training_data_job, model_training_job, registration_job,
               valuation_job, scoring_job, monitoring_job, daily_cycle_job, lead_file_job, lead_file_monitoring_job,
-              retraining_target_job],
+              retraining_target_job, recalibration_job],
         schedules=[daily_snapshot_schedule, daily_scoring_schedule, daily_monitoring_schedule,
                    weekly_retraining_schedule],
         sensors=[landing_file_sensor, daily_cycle_sensor, retraining_trigger_sensor, retraining_progress_sensor,

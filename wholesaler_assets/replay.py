@@ -29,6 +29,14 @@ SNAPSHOT_EVERY_DAYS = 7
 STATE_FILE = "replay.json"
 
 
+# A small market cannot pass the default gates (too few positives per fold): the settings replays of
+# a few thousand properties train with (the tests', the benchmarks'); the gates' own behaviour is
+# tested on their own.
+SMALL_MARKET_GATES = {"max_cv_pr_auc_cov": 0.6, "max_train_holdout_gap": 0.6, "min_relative_pr_auc_gain": -1.0,
+                      "min_segment_rows": 100_000, "search_configs": 1, "min_top_decile_lift": 0.0, "max_ece": 1.0}
+SMALL_MARKET_ARV = {"max_mdape": 0.3, "min_mae_improvement": 0.1}  # few comparable sales
+
+
 @dataclass(frozen=True)
 class ReplayPlan:
     """What to replay: the market (its history ends the day before `start`) and the days after it."""
@@ -159,9 +167,13 @@ def _day_summary(result) -> dict[str, Any]:
         return {k: v.value for k, v in found[0].metadata.items()} if found else {}
 
     drift, performance, scored = meta("drift_report"), meta("realized_performance"), meta("scored_leads")
+    shadow = meta("shadow_scores")
+    failed_checks = sorted({e.event_specific_data.check_name for e in result.all_events
+                            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed})
     return {"scored_leads": scored.get("scored_leads"), "drifted_share": drift.get("drifted_share"),
             "dataset_drift": drift.get("dataset_drift"), "windows_closed": performance.get("windows_closed_today"),
-            "gaps": performance.get("gaps")}
+            "gaps": performance.get("gaps"), "failed_checks": failed_checks,
+            "shadow": shadow.get("shadowing"), "promoted": bool(shadow.get("promoted"))}
 
 
 def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_config: dict[str, Any] | None = None,
@@ -221,6 +233,8 @@ def replay(plan: ReplayPlan, data_root: Path, mlruns: Path, say=print, model_con
             gap = f", {summary['gaps']} gap(s)" if summary["gaps"] else ""
             say(f"{day}: {summary['scored_leads']:,} leads scored, {summary['drifted_share']:.0%} of columns "
                 f"drifted{alarm}, {summary['windows_closed']} window(s) closed{gap} ({seconds:.1f} s)")
+            if summary["promoted"]:
+                say(f"      {summary['shadow']}: the challenger earned promotion and scores from tomorrow")
             retrained, state["retraining_cursor"] = retrain_on_evidence(
                 defs, instance, resources, state.get("retraining_cursor"), model_config)
             if retrained is not None:

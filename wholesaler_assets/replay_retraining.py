@@ -57,6 +57,8 @@ def retrain_on_evidence(defs: dg.Definitions, instance, resources: Mapping[str, 
     if not isinstance(start, dg.RunRequest):
         return None, cursor
     retraining_id, reason = start.tags[RETRAINING_TAG], start.tags[REASON_TAG]
+    if start.job_name == "recalibration_job":
+        return ReplayedRetraining(retraining_id, reason, 1, _recalibrate(defs, instance, start)), cursor
     features = _execute(defs, instance, start, "features_job", "retraining_trigger_sensor", model_config)
     runs, outcome = 1, "" if features.success else f"contact features failed: {failure_of(features)}"
     for _ in range(MAX_STEPS):
@@ -73,3 +75,16 @@ def retrain_on_evidence(defs: dg.Definitions, instance, resources: Mapping[str, 
                 verdict = result.asset_materializations_for_node("registered_scorer")[0].metadata["promotion"]
                 outcome = str(getattr(verdict, "value", verdict))
     return ReplayedRetraining(retraining_id, reason, runs, outcome), cursor
+
+
+def _recalibrate(defs: dg.Definitions, instance, start: dg.RunRequest) -> str:
+    """Run a recalibration; its outcome is the registration's promotion verdict or the check's refusal."""
+    result = _execute(defs, instance, start, "recalibration_job", "retraining_trigger_sensor", None)
+    registered = result.asset_materializations_for_node("recalibrated_challenger") if result.success else []
+    if registered:
+        verdict = registered[0].metadata["promotion"]
+        return f"recalibration: {getattr(verdict, 'value', verdict)}"
+    checks = [e.event_specific_data for e in result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    said = [str(getattr(c.metadata.get("why"), "value", "")) for c in checks if not c.passed]
+    return said[0] if said else f"recalibration failed: {failure_of(result)}"

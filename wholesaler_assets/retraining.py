@@ -18,12 +18,22 @@ from mlflow import MlflowClient
 
 from wholesaler_assets.automation import MODEL_ASSETS, TRAINING_DATA_ASSETS, features_job, registration_job
 from wholesaler_assets.domain.monitoring.daily import KEY_FEATURES
-from wholesaler_assets.domain.retraining.progress import FEATURES, REGISTER, TRAIN, StageRun, Status, next_step
+from wholesaler_assets.domain.retraining.progress import (
+    FEATURES,
+    RECALIBRATE,
+    REGISTER,
+    TRAIN,
+    StageRun,
+    Status,
+    next_step,
+)
 from wholesaler_assets.domain.retraining.triggers import (
+    RECALIBRATION,
     Evidence,
     TriggerPolicy,
     drift_evidence,
     performance_evidence,
+    repair_for,
     retraining_decision,
 )
 from wholesaler_assets.io.inputs import DRIFT_TABLE, WINDOW_TABLE, load_catalog
@@ -37,6 +47,13 @@ UNFINISHED = ("wait", "train", "register")
 MAX_REMEMBERED = 200  # evidence keys the trigger's cursor keeps (a streak older than these has long ended)
 RECENT_RETRAININGS = 10  # retrainings the progress sensor keeps walking (older ones are finished)
 
+recalibration_job = dg.define_asset_job(
+    "recalibration_job",
+    selection=dg.AssetSelection.assets("recalibration", "recalibrated_challenger"),
+    description="The champion's calibrators refitted on recent closed contacts and, when the blocking check says "
+                "that repairs calibration, registered as a challenger that shadows the champion.",
+)
+
 retraining_target_job = dg.define_asset_job(
     "retraining_target_job",
     selection=dg.AssetSelection.assets(*TRAINING_DATA_ASSETS, *MODEL_ASSETS),
@@ -46,15 +63,21 @@ retraining_target_job = dg.define_asset_job(
 )
 
 
-def start_request(retraining_id: str, reason: str, evidence_keys: Sequence[str]) -> dg.RunRequest:
-    """The first run of a retraining (the contact features), tagged so every later step can find it."""
-    return dg.RunRequest(run_key=f"retraining-{retraining_id}", tags={
-        RETRAINING_TAG: retraining_id, STAGE_TAG: FEATURES, REASON_TAG: reason[:MAX_TAG_CHARS],
+def start_request(retraining_id: str, reason: str, evidence_keys: Sequence[str],
+                  repair: str = "retraining") -> dg.RunRequest:
+    """The first run of a retraining (the contact features), or the one run of a recalibration, tagged so
+    every later step and the registered version can find why."""
+    stage, job = (RECALIBRATE, recalibration_job.name) if repair == RECALIBRATION else (FEATURES, features_job.name)
+    return dg.RunRequest(run_key=f"retraining-{retraining_id}", job_name=job, tags={
+        RETRAINING_TAG: retraining_id, STAGE_TAG: stage, REASON_TAG: reason[:MAX_TAG_CHARS],
         EVIDENCE_TAG: json.dumps(list(evidence_keys))[:MAX_TAG_CHARS]})
 
 
 def _running_retraining(instance: dg.DagsterInstance, targets: Sequence[str], required: Sequence[str]) -> str | None:
     """The id of a retraining with a run still going or a step still to take (None when all are finished)."""
+    for run in instance.get_runs(dg.RunsFilter(tags={STAGE_TAG: RECALIBRATE}), limit=RECENT_RETRAININGS):
+        if not run.is_finished:
+            return run.tags.get(RETRAINING_TAG, run.run_id)
     for start in instance.get_runs(dg.RunsFilter(tags={STAGE_TAG: FEATURES}), limit=RECENT_RETRAININGS):
         retraining_id = start.tags.get(RETRAINING_TAG)
         if retraining_id and next_step(_stage_runs(instance, retraining_id), targets, required).action in UNFINISHED:
@@ -80,15 +103,17 @@ def champion_evidence(warehouse: WarehouseResource, mlflow_tracking: MlflowResou
 
 
 @dg.sensor(
-    job=features_job,
+    jobs=[features_job, recalibration_job],
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a retraining when the champion's monitoring says so: dataset drift on k consecutive days, "
-                "a key feature's PSI above its limit, realized PR-AUC under its floor or ECE over the gate.",
+                "a key feature's PSI above its limit or realized PR-AUC under its floor; a recalibration when "
+                "only its calibration broke (ECE over the gate, positives far from what it promised).",
 )
 def retraining_trigger_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                               mlflow_tracking: MlflowResource, clock: ClockResource, retraining: RetrainingResource):
-    """Read the champion's drift history and matured windows; start one retraining per new piece of evidence.
+    """Read the champion's drift history and matured windows; start one repair per new piece of evidence
+    (a recalibration when only calibration broke, else a retraining).
 
     The cursor keeps the evidence that already launched a retraining and the day of the last launch
     (the cooldown); evidence is named by its trigger and the first day of its streak, so a condition
@@ -112,8 +137,9 @@ def retraining_trigger_sensor(context: dg.SensorEvaluationContext, warehouse: Wa
     launched = [k for k in state.get("launched", []) if k not in keys] + keys
     context.update_cursor(json.dumps({"launched": launched[-MAX_REMEMBERED:],
                                       "last_launch": today.isoformat()}))
-    context.log.info(f"retraining {retraining_id} of {version}: {decision.reason}")
-    return start_request(retraining_id, decision.reason, keys)
+    repair = repair_for(decision.evidence)
+    context.log.info(f"{repair} {retraining_id} of {version}: {decision.reason}")
+    return start_request(retraining_id, decision.reason, keys, repair)
 
 
 @dg.schedule(

@@ -19,7 +19,7 @@ from wholesaler_assets.io.registration import (
 )
 from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
-from wholesaler_assets.run_tags import EVIDENCE_TAG, REASON_TAG, RETRAINING_TAG
+from wholesaler_assets.run_tags import REPAIR_TAG, version_tags
 
 _TIERS = TierConfig()
 
@@ -66,10 +66,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     version, run_id, scored_example = register_scorer(
         client, name, scorer, input_example(scorer, wh, holdouts[targets[-1]]), params,
         {f"{t}_holdout_pr_auc": v for t, v in challenger_pr_auc.items()})
-    retraining = {tag: context.run.tags[key] for tag, key in (("retraining", RETRAINING_TAG),
-                                                               ("retraining_reason", REASON_TAG),
-                                                               ("retraining_evidence", EVIDENCE_TAG))
-                  if key in context.run.tags}
+    retraining = version_tags(dict(context.run.tags)) | ({REPAIR_TAG: "retraining"} if config.shadow else {})
     for tag, value in retraining.items():  # why this version exists, beside it in the registry
         client.set_model_version_tag(name, version, tag, value)
     promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,

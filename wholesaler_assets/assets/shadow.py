@@ -2,6 +2,7 @@
 has earned it (`domain/retraining/shadow.py`). The endpoint serves the champion only."""
 
 import datetime as dt
+import math
 
 import dagster as dg
 import polars as pl
@@ -12,6 +13,7 @@ from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.monitoring.daily import scored_contacts, scored_targets
 from wholesaler_assets.domain.monitoring.labels import end_of
 from wholesaler_assets.domain.retraining.shadow import (
+    ECE_TOLERANCE,
     MAX_SCORE_PSI,
     MIN_RANK_CORRELATION,
     MIN_SHADOW_DAYS,
@@ -19,6 +21,7 @@ from wholesaler_assets.domain.retraining.shadow import (
     ShadowDay,
     compare_scores,
     promotion_verdict,
+    realized_ece_pair,
     realized_pair,
 )
 from wholesaler_assets.domain.scoring.batch import score_batch
@@ -27,6 +30,7 @@ from wholesaler_assets.io.registry import CHALLENGER, CHAMPION, SHADOW_REFUSED_T
 from wholesaler_assets.io.scoring_inputs import active_records, latest_snapshot, load_scorer
 from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import MlflowResource, WarehouseResource
+from wholesaler_assets.run_tags import REPAIR_TAG
 
 SHADOW_TABLE = "shadow_comparison"
 SHADOW_CONTACTS_TABLE = "shadow_contact_scores"
@@ -38,6 +42,7 @@ class ShadowConfig(dg.Config):
 
     min_shadow_days: int = MIN_SHADOW_DAYS
     pr_auc_tolerance: float = PR_AUC_TOLERANCE
+    ece_tolerance: float = ECE_TOLERANCE
     min_rank_correlation: float = MIN_RANK_CORRELATION  # below it on any day: an alarm, never promoted
     max_score_psi: float = MAX_SCORE_PSI
     max_snapshot_age_days: int = 7
@@ -46,13 +51,14 @@ class ShadowConfig(dg.Config):
 
 
 def _in_shadow(client: MlflowClient, name: str) -> tuple[str | None, str | None, str]:
-    """(challenger version in shadow or None, champion version, why none is)."""
+    """(challenger version in shadow or None, champion version, why none is, else its repair)."""
     challenger, champion = alias_version(client, name, CHALLENGER), alias_version(client, name, CHAMPION)
     if challenger is None or champion is None or challenger == champion:
         return None, champion, "no challenger in shadow (the challenger is the champion, or there is none)"
-    if SHADOW_REFUSED_TAG in client.get_model_version(name, challenger).tags:
+    tags = client.get_model_version(name, challenger).tags
+    if SHADOW_REFUSED_TAG in tags:
         return None, champion, f"challenger v{challenger} was worse on the holdout: not shadowed"
-    return challenger, champion, ""
+    return challenger, champion, tags.get(REPAIR_TAG, "retraining")
 
 
 def _shadow_days(rows: pl.DataFrame) -> list[ShadowDay]:
@@ -67,9 +73,9 @@ def shadow_scores(context: dg.AssetExecutionContext, config: ShadowConfig, wareh
     day = dt.date.fromisoformat(context.partition_key)
     mlflow_tracking.start()
     client, name = MlflowClient(), mlflow_tracking.registered_model
-    challenger, champion, why_not = _in_shadow(client, name)
+    challenger, champion, repair = _in_shadow(client, name)
     if challenger is None:
-        return dg.MaterializeResult(metadata={"shadowing": why_not, "champion": f"v{champion}"})
+        return dg.MaterializeResult(metadata={"shadowing": repair, "champion": f"v{champion}"})
     wh = warehouse.open()
     scorer, _ = load_scorer(mlflow_tracking, CHALLENGER)
     records = active_records(wh, scorer, day, config.max_snapshot_age_days, config.next_channel,
@@ -93,19 +99,25 @@ def shadow_scores(context: dg.AssetExecutionContext, config: ShadowConfig, wareh
     shadow_contacts = wh.read(SHADOW_CONTACTS_TABLE, "model_version = ?", [scorer.model_version])
     champion_contacts = wh.read(CONTACT_SCORES_TABLE, "scoring_date >= ?", [first]) \
         if wh.table_exists(CONTACT_SCORES_TABLE) else shadow_contacts.clear()
-    realized = realized_pair(champion_contacts, shadow_contacts, wh.read("lead_outcomes"), targets, day)
+    outcomes = wh.read("lead_outcomes")
+    realized = realized_pair(champion_contacts, shadow_contacts, outcomes, targets, day)
+    realized_ece = realized_ece_pair(champion_contacts, shadow_contacts, outcomes, targets, day)
+    # A recalibration moves the probabilities on purpose: its score PSI is shown, not an alarm.
+    max_psi = math.inf if repair == "recalibration" else config.max_score_psi
     verdict = promotion_verdict(history, realized, config.min_shadow_days, config.pr_auc_tolerance,
-                                config.min_rank_correlation, config.max_score_psi)
+                                config.min_rank_correlation, max_psi, realized_ece, config.ece_tolerance)
     if verdict.promote:
         promote(client, name, challenger)
         context.log.info(f"{name} v{challenger} promoted over v{champion}: {verdict.reason}")
     return dg.MaterializeResult(metadata={
-        "shadowing": f"challenger v{challenger} beside champion v{champion}",
+        "shadowing": f"challenger v{challenger} ({repair}) beside champion v{champion}",
         "shadow_days": len({d.day for d in history}),
         "promoted": verdict.promote,
         "verdict": verdict.reason,
         **{f"{d.target}_{f}": float(getattr(d, f)) for d in today for f in FIGURES[1:]},
         "realized_pr_auc": dg.MetadataValue.json({t: {"challenger": v[0], "champion": v[1]}
                                                   for t, v in realized.items()}),
+        "realized_ece": dg.MetadataValue.json({t: {"challenger": v[0], "champion": v[1]}
+                                               for t, v in realized_ece.items()}),
         "today": preview(pl.DataFrame([d.__dict__ for d in today]), rows=len(today) or 1),
     })

@@ -76,3 +76,36 @@ def test_realized_pr_auc_of_both_models_on_the_same_matured_contacts():
     assert new > old > truth.mean()  # the challenger knows the truth; the champion is noisier
     early = realized_pair(champion, challenger, outcomes, ["booked_call_7d"], DAY + dt.timedelta(days=3))
     assert all(math.isnan(v) for v in early["booked_call_7d"])  # windows still open
+
+
+def test_a_challenger_worse_calibrated_on_the_matured_contacts_waits_and_psi_can_be_waived():
+    worse = promotion_verdict(_days(7), {"booked_call_7d": (0.2, 0.2)},
+                              realized_ece={"booked_call_7d": (0.09, 0.03)})
+    assert not worse.promote and "realized ECE on the shadow contacts is worse: booked_call_7d 0.090 > " \
+                                 "champion 0.030" in worse.reason
+    within = promotion_verdict(_days(7), {}, realized_ece={"booked_call_7d": (0.035, 0.03)})
+    assert within.promote and "ECE booked_call_7d 0.035 vs 0.030" in within.reason
+    rescaled = [ShadowDay(d.day, d.target, d.n, 0.99, 0.95, 0.9, 0.8) for d in _days(7)]
+    assert not promotion_verdict(rescaled, {}).promote  # PSI 0.8: another scale
+    assert promotion_verdict(rescaled, {}, max_score_psi=math.inf).promote  # a recalibration means to move it
+
+
+def test_realized_ece_of_both_models_on_the_same_matured_contacts():
+    from wholesaler_assets.domain.retraining.shadow import realized_ece_pair
+
+    rng = np.random.default_rng(6)
+    n = 4_000
+    truth = rng.beta(1, 12, n)
+    when = dt.datetime.combine(DAY, dt.time(10), tzinfo=dt.UTC)
+    contacts = pl.DataFrame({"contact_id": [f"C{i}" for i in range(n)], "lead_id": [f"L{i}" for i in range(n)],
+                             "contact_time": [when] * n, "scoring_date": [DAY] * n})
+    booked = rng.uniform(size=n) < truth
+    outcomes = pl.DataFrame({"lead_id": [f"L{i}" for i in range(n)],
+                             "call_booked_at": [when + dt.timedelta(days=2) if b else None for b in booked]})
+    halved = contacts.with_columns(p_booked_call_7d=pl.Series(truth / 2))  # promises half the bookings
+    calibrated = contacts.with_columns(p_booked_call_7d=pl.Series(truth))
+    new, old = realized_ece_pair(halved, calibrated, outcomes, ["booked_call_7d"], DAY + dt.timedelta(days=8))[
+        "booked_call_7d"]
+    assert new < 0.02 < old
+    early = realized_ece_pair(halved, calibrated, outcomes, ["booked_call_7d"], DAY + dt.timedelta(days=3))
+    assert all(math.isnan(v) for v in early["booked_call_7d"])

@@ -18,6 +18,7 @@ from wholesaler_assets.domain.retraining.triggers import (
     TriggerPolicy,
     drift_evidence,
     performance_evidence,
+    repair_for,
     retraining_decision,
 )
 
@@ -124,3 +125,16 @@ def test_no_launch_without_evidence_while_one_runs_or_on_stale_evidence():
     assert not running.launch and "still running" in running.reason
     stale = retraining_decision([_evidence(last_seen=DAY - dt.timedelta(days=10))], DAY, set(), None, None, POLICY)
     assert not stale.launch
+
+
+def test_broken_calibration_alone_is_recalibrated_anything_else_retrained():
+    def piece(trigger: str) -> Evidence:
+        return Evidence(trigger, "booked_call_7d", DAY, DAY, trigger)
+
+    assert repair_for([piece(REALIZED_CALIBRATION)]) == "recalibration"
+    assert repair_for([piece(REALIZED_CALIBRATION), piece(REALIZED_ECE)]) == "recalibration"
+    # The ranking broke too, or the market drifted: the models themselves must be retrained.
+    assert repair_for([piece(REALIZED_CALIBRATION), piece(REALIZED_PR_AUC)]) == "retraining"
+    assert repair_for([piece(REALIZED_ECE), _evidence()]) == "retraining"
+    assert repair_for([piece(FEATURE_PSI)]) == "retraining"
+    assert repair_for([]) == "retraining"

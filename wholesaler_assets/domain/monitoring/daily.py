@@ -41,23 +41,45 @@ def scored_targets(scored: pl.DataFrame) -> list[str]:
     return [t for t in TARGETS if f"p_{t}" in scored.columns]
 
 
+def _day_records(contacts: pl.DataFrame, snapshots: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """Lead records of the contacts made on `day`, each as of its contact (empty when there were none)."""
+    start = end_of(day - dt.timedelta(days=1))
+    leads = contacts.filter((pl.col("contact_time") >= start) & (pl.col("contact_time") < end_of(day))
+                            ).select("lead_id").unique()
+    if leads.height == 0:
+        return pl.DataFrame()
+    history = contacts.join(leads, on="lead_id", how="semi").filter(pl.col("contact_time") < end_of(day))
+    return contact_records(history, snapshots).filter(pl.col("contact_time") >= start)
+
+
 def scored_contacts(scorer: Scorer, contacts: pl.DataFrame, snapshots: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     """The contacts made on `day`, each scored from its lead record as of the contact.
 
     `contacts` must hold every earlier contact of those leads (their prior contacts are features);
     `snapshots` the property snapshots up to `day` (the latest on or before it is used)."""
-    start = end_of(day - dt.timedelta(days=1))
-    leads = contacts.filter((pl.col("contact_time") >= start) & (pl.col("contact_time") < end_of(day))
-                            ).select("lead_id").unique()
+    records = _day_records(contacts, snapshots, day)
     schema = {c: contacts.schema[c] for c in CONTACT_COLUMNS if c in contacts.schema}
-    if leads.height == 0:
+    if records.height == 0:
         return pl.DataFrame(schema={"scoring_date": pl.Date, **schema, "market_value": pl.Float64,
                                     **{f"p_{m.target}": pl.Float64 for m in scorer.models}})
-    history = contacts.join(leads, on="lead_id", how="semi").filter(pl.col("contact_time") < end_of(day))
-    records = contact_records(history, snapshots).filter(pl.col("contact_time") >= start)
     features = scorer.features(records)
     return pl.DataFrame([*[records.get_column(c) for c in CONTACT_COLUMNS if c in records.columns],
                          *scorer.probabilities(features)]).with_columns(pl.col("market_value").cast(pl.Float64))
+
+
+def contact_features(scorer: Scorer, contacts: pl.DataFrame, snapshots: pl.DataFrame, first: dt.date,
+                     last: dt.date) -> pl.DataFrame:
+    """The contacts of `first`..`last`, each with the model features of its lead record as of the contact
+    (the rows a recalibration refits on; a contact no snapshot precedes is left out).
+
+    `contacts` must hold every earlier contact of those leads, `snapshots` those the records may use."""
+    records = contact_records(contacts.filter(pl.col("contact_time") < end_of(last)), snapshots).filter(
+        pl.col("scoring_date").is_between(first, last) & pl.col("snapshot_date").is_not_null())
+    if records.height == 0:
+        return pl.DataFrame()
+    features = scorer.features(records)
+    return pl.DataFrame([*[records.get_column(c) for c in CONTACT_COLUMNS if c in records.columns],
+                         *[features.get_column(c) for c in features.columns if c not in CONTACT_COLUMNS]])
 
 
 def target_scores(scored: pl.DataFrame, target: str) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-FEATURES, TRAIN, REGISTER = "features", "train", "register"
+FEATURES, TRAIN, REGISTER, RECALIBRATE = "features", "train", "register", "recalibrate"
 Status = Literal["success", "failure", "running"]
 Action = Literal["wait", "train", "register", "done", "stopped"]
 

@@ -22,12 +22,15 @@ from wholesaler_assets.domain.evaluation.metrics import pr_auc
 from wholesaler_assets.domain.monitoring.daily import target_scores
 from wholesaler_assets.domain.monitoring.labels import LABEL, realized_labels
 from wholesaler_assets.domain.monitoring.psi import psi
+from wholesaler_assets.domain.training.calibration import expected_calibration_error
 
 TOP_SHARE = 0.10  # the top decile: the leads a caller reaches first
 MIN_SHADOW_DAYS = 7  # the seeds' shadow period
 MIN_RANK_CORRELATION = 0.5  # below it the challenger would reorder the queue wholesale: an alarm
 MAX_SCORE_PSI = 0.25  # above it the challenger's scores live on another scale: an alarm
 PR_AUC_TOLERANCE = 0.0  # the challenger's realized PR-AUC may fall this far below the champion's
+ECE_TOLERANCE = 0.01  # the challenger's realized ECE may exceed the champion's by this much (binning noise)
+MIN_ECE_POSITIVES = 10
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,13 @@ class PromotionVerdict:
 def promotion_verdict(shadow_days: Sequence[ShadowDay], realized: dict[str, tuple[float, float]],
                       min_days: int = MIN_SHADOW_DAYS, tolerance: float = PR_AUC_TOLERANCE,
                       min_rank_correlation: float = MIN_RANK_CORRELATION,
-                      max_score_psi: float = MAX_SCORE_PSI) -> PromotionVerdict:
+                      max_score_psi: float = MAX_SCORE_PSI,
+                      realized_ece: dict[str, tuple[float, float]] | None = None,
+                      ece_tolerance: float = ECE_TOLERANCE) -> PromotionVerdict:
     """Promote after `min_days` shadow days without an alarm when, for every target with matured
     outcomes, the challenger's realized PR-AUC on the shadow contacts is at least the champion's
-    (`realized` maps a target to (challenger, champion) PR-AUC on the same contacts)."""
+    (`realized` maps a target to (challenger, champion) PR-AUC on the same contacts) and its realized
+    ECE no worse than the champion's by more than `ece_tolerance` (`realized_ece`, same shape)."""
     days = sorted({d.day for d in shadow_days})
     alarms = [f"{d.day} {d.target}: {why}" for d in shadow_days
               if (why := d.alarm(min_rank_correlation, max_score_psi)) is not None]
@@ -116,15 +122,36 @@ def promotion_verdict(shadow_days: Sequence[ShadowDay], realized: dict[str, tupl
         return PromotionVerdict(False, f"{len(alarms)} shadow alarm(s): " + "; ".join(alarms[:3]))
     if len(days) < min_days:
         return PromotionVerdict(False, f"{len(days)} shadow day(s) of the {min_days} required")
-    worse = {t: v for t, v in realized.items() if not math.isnan(v[0]) and not math.isnan(v[1])
-             and v[0] < v[1] - tolerance}
+    judged = {t: v for t, v in realized.items() if not math.isnan(v[0]) and not math.isnan(v[1])}
+    worse = {t: v for t, v in judged.items() if v[0] < v[1] - tolerance}
     if worse:
         detail = ", ".join(f"{t} {new:.3f} < champion {old:.3f}" for t, (new, old) in worse.items())
         return PromotionVerdict(False, f"realized PR-AUC on the shadow contacts is worse: {detail}")
-    judged = [t for t, v in realized.items() if not math.isnan(v[0]) and not math.isnan(v[1])]
+    eces = {t: v for t, v in (realized_ece or {}).items() if not math.isnan(v[0]) and not math.isnan(v[1])}
+    off = {t: v for t, v in eces.items() if v[0] > v[1] + ece_tolerance}
+    if off:
+        detail = ", ".join(f"{t} {new:.3f} > champion {old:.3f}" for t, (new, old) in off.items())
+        return PromotionVerdict(False, f"realized ECE on the shadow contacts is worse: {detail}")
     said = (f"realized PR-AUC at least the champion's on {', '.join(judged)}" if judged
             else "no shadow contact matured yet: the gates and the shadow days decide")
+    if eces:
+        said += "; ECE " + ", ".join(f"{t} {new:.3f} vs {old:.3f}" for t, (new, old) in eces.items())
     return PromotionVerdict(True, f"{len(days)} shadow days without an alarm; {said}")
+
+
+def _matured(champion: pl.DataFrame, challenger: pl.DataFrame, outcomes: pl.DataFrame, target: str,
+             as_of: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(labels, challenger p, champion p) of the contacts both scored whose `target` window closed by `as_of`."""
+    column = f"p_{target}"
+    if column not in champion.columns or column not in challenger.columns:
+        return None
+    both = champion.join(challenger.select("contact_id", pl.col(column).alias("challenger_p")),
+                         on="contact_id", how="inner")
+    labelled = realized_labels(target_scores(both.drop([c for c in both.columns if c.startswith("p_")
+                                                        and c != column]), target),
+                               outcomes, target, as_of).filter(pl.col(LABEL).is_not_null())
+    return (labelled[LABEL].cast(pl.Int64).to_numpy(), labelled["challenger_p"].to_numpy(),
+            labelled["probability"].to_numpy())
 
 
 def realized_pair(champion: pl.DataFrame, challenger: pl.DataFrame, outcomes: pl.DataFrame,
@@ -136,17 +163,25 @@ def realized_pair(champion: pl.DataFrame, challenger: pl.DataFrame, outcomes: pl
     scoring_date, p_<target>)."""
     pairs = {}
     for target in targets:
-        column = f"p_{target}"
-        if column not in champion.columns or column not in challenger.columns:
+        matured = _matured(champion, challenger, outcomes, target, as_of)
+        if matured is None:
             continue
-        both = champion.join(challenger.select("contact_id", pl.col(column).alias("challenger_p")),
-                             on="contact_id", how="inner")
-        labelled = realized_labels(target_scores(both.drop([c for c in both.columns if c.startswith("p_")
-                                                            and c != column]), target),
-                                   outcomes, target, as_of).filter(pl.col(LABEL).is_not_null())
-        y = labelled[LABEL].cast(pl.Int64).to_numpy()
-        if y.size == 0 or y.sum() == 0:
-            pairs[target] = (math.nan, math.nan)
+        y, new, old = matured
+        pairs[target] = (math.nan, math.nan) if y.size == 0 or y.sum() == 0 else (pr_auc(y, new), pr_auc(y, old))
+    return pairs
+
+
+def realized_ece_pair(champion: pl.DataFrame, challenger: pl.DataFrame, outcomes: pl.DataFrame,
+                      targets: Sequence[str], as_of: dt.date,
+                      min_positives: int = MIN_ECE_POSITIVES) -> dict[str, tuple[float, float]]:
+    """Per target, (challenger, champion) realized ECE on the same matured contacts (NaN while they hold
+    fewer than `min_positives` positives: too few to tell two calibrations apart)."""
+    pairs = {}
+    for target in targets:
+        matured = _matured(champion, challenger, outcomes, target, as_of)
+        if matured is None:
             continue
-        pairs[target] = (pr_auc(y, labelled["challenger_p"].to_numpy()), pr_auc(y, labelled["probability"].to_numpy()))
+        y, new, old = matured
+        pairs[target] = ((math.nan, math.nan) if y.sum() < min_positives
+                         else (expected_calibration_error(y, new), expected_calibration_error(y, old)))
     return pairs

@@ -169,3 +169,13 @@ def retraining_decision(evidence: Sequence[Evidence], today: dt.date, launched_k
         return RetrainingDecision(False, f"cooldown: the last retraining was launched on {last_launch}, "
                                          f"the next may start on {ready} ({len(new)} new piece(s) of evidence wait)")
     return RetrainingDecision(True, "; ".join(e.summary for e in new), new)
+
+
+CALIBRATION_TRIGGERS = (REALIZED_CALIBRATION, REALIZED_ECE)
+RECALIBRATION, RETRAINING = "recalibration", "retraining"
+
+
+def repair_for(evidence: Sequence[Evidence]) -> str:
+    """Recalibration when every piece of evidence says only that the probabilities are off (the ranking
+    holds: no realized PR-AUC under its floor, no drift); otherwise a retraining."""
+    return RECALIBRATION if evidence and all(e.trigger in CALIBRATION_TRIGGERS for e in evidence) else RETRAINING

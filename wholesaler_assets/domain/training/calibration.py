@@ -48,6 +48,7 @@ Threads
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -186,6 +187,9 @@ class SegmentedCalibrator:
     segment_models: dict[str, object]    # segment label -> fitted model of the same kind
     # Estimated-value edges the segment labels were cut at; scoring cuts new rows the same way.
     edges: tuple[float, ...] = (150_000, 400_000)
+    # A recalibration's (slope, intercept) on the log-odds of the calibrated output (`fit_recalibration`),
+    # or None. A class default, so calibrators pickled before it existed read as None.
+    recalibration: tuple[float, float] | None = None
 
     def predict(self, raw: np.ndarray, segments: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities for raw scores in [0, 1], per segment where a model exists."""
@@ -197,7 +201,27 @@ class SegmentedCalibrator:
                 mask = labels == label
                 if mask.any():
                     out[mask] = _predict_one(self.method, model, scores[mask])
+        if self.recalibration is not None and out.size:
+            slope, intercept = self.recalibration
+            out = np.clip(expit(slope * _platt_feature(out)[:, 0] + intercept), 0.0, 1.0)
         return out
+
+    def recalibrated(self, slope: float, intercept: float) -> SegmentedCalibrator:
+        """This calibrator followed by a logistic recalibration of its output (composed with any earlier
+        one: two such curves in a row are one, since logit(sigmoid(x)) = x)."""
+        if self.recalibration is not None:
+            first_slope, first_intercept = self.recalibration
+            slope, intercept = slope * first_slope, slope * first_intercept + intercept
+        return dataclasses.replace(self, recalibration=(slope, intercept))
+
+
+def fit_recalibration(prob: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of Platt's curve on calibrated probabilities, p' = sigmoid(slope * logit(p) +
+    intercept): the logistic recalibration that moves their level and spread and keeps their order
+    whenever the slope is positive. Two parameters: a fortnight of contacts fits them."""
+    with _single_thread():
+        model: Any = _fit_one(PLATT, _as_probabilities(prob, "prob"), _as_labels(y))
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
 def _eligible_segments(labels: np.ndarray | None, y: np.ndarray, min_rows: int) -> list[str]:
