@@ -4,9 +4,10 @@ A plain XGBoost (`PROBE`, one fixed configuration, no search) is cross-validated
 blocked folds twice: with each fold's selected features, and with every feature. When the
 selected set's mean fold PR-AUC falls more than `max_selection_loss` (relative) below all
 features', the filters threw away signal the data has: every feature is kept, and the verdict
-says so. Then, where cheap (`drop_cost_features` of the dropped features, highest IV first),
-each drop's cost (on training windows of at most `drop_cost_max_rows`): the CV PR-AUC of the selected set with that one feature added back, minus the
-selected set's own. A positive cost is signal the drop lost.
+says so. Then, where cheap (`drop_cost_features` of the dropped features, highest IV first, on
+training windows of at most `drop_cost_max_rows` rows), each drop's cost: the CV PR-AUC of the
+selected set with that one feature added back, minus the selected set's own. A positive cost is
+signal the drop lost.
 """
 
 from __future__ import annotations
