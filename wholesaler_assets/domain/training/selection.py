@@ -66,7 +66,7 @@ class SelectionThresholds:
     max_selection_loss: Annotated[float, Field(ge=0, le=1)] = 0.05
     # Where the cost of single drops is cheap to measure: this many dropped features (highest IV
     # first), on training windows of at most this many rows.
-    drop_cost_features: Annotated[int, Field(ge=0)] = 5
+    drop_cost_features: Annotated[int, Field(ge=0)] = 3
     drop_cost_max_rows: Annotated[int, Field(ge=0)] = 10_000
 
 
