@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 
 TARGET = "deal_30d"
 PLAIN_PARAMS = {"tree_method": "hist", "max_depth": 4, "eta": 0.05, "subsample": 0.8, "colsample_bytree": 0.8,
-                "min_child_weight": 5, "seed": 7, "nthread": 2}
+                "min_child_weight": 5, "seed": 7, "nthread": 1}
 
 
 def _caravan_spec(folder: Path) -> Path:
@@ -61,7 +61,7 @@ def _caravan_spec(folder: Path) -> Path:
 def _plain_xgboost_pr_auc(train: pl.DataFrame, holdout: pl.DataFrame, kinds: dict[str, str]) -> float:
     """A plain, well-set XGBoost on every attribute: no selection, no search, no calibration."""
     space = FeatureSpace.fit(train, list(kinds), kinds)
-    matrix = xgb.DMatrix(space.to_pandas(train), label=train["label"].to_numpy(), enable_categorical=True)
+    matrix = xgb.DMatrix(space.to_pandas(train), label=train["label"].to_numpy(), enable_categorical=True, nthread=1)
     booster = xgb.train({**PLAIN_PARAMS, "objective": "binary:logistic"}, matrix, num_boost_round=300)
     return float(average_precision_score(holdout["label"].to_numpy(),
                                          booster.inplace_predict(space.to_pandas(holdout))))
@@ -116,7 +116,7 @@ def test_ames_arv_pipeline_is_within_5_percent_mae_of_a_plain_xgboost(data_root,
     space = FeatureSpace.fit(train, features, kinds)
     booster = xgb.train({**PLAIN_PARAMS, "objective": "reg:squarederror"},
                         xgb.DMatrix(space.to_pandas(train), label=np.log(train["sale_price"].to_numpy()),
-                                    enable_categorical=True), num_boost_round=600)
+                                    enable_categorical=True, nthread=1), num_boost_round=600)
     actual = holdout["sale_price"].to_numpy()
     plain_mae = float(np.mean(np.abs(np.exp(booster.inplace_predict(space.to_pandas(holdout))) - actual)))
     pipeline_mae = metadata["holdout_mae"].value
