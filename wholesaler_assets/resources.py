@@ -14,6 +14,7 @@ from typing import Literal
 import dagster as dg
 
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpec
+from wholesaler_assets.domain.contracts.sales_spec import SalesSpec
 from wholesaler_assets.domain.operations.health import Alert, HealthPolicy
 from wholesaler_assets.domain.retraining.triggers import TriggerPolicy
 from wholesaler_assets.domain.training.table import RETRAINING_WINDOW_DAYS
@@ -21,6 +22,7 @@ from wholesaler_assets.io.alerts import post_json
 from wholesaler_assets.io.clock import read_clock
 from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
 from wholesaler_assets.io.landing import DataLayout
+from wholesaler_assets.io.sales_spec_files import load_sales_spec
 from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
 
 
@@ -81,13 +83,17 @@ class ClockResource(dg.ConfigurableResource):
 
 
 class DatasetResource(dg.ConfigurableResource):
-    """Which leads the platform learns from: the landing sources, or a user's file via a spec."""
+    """Which leads and sales the platform learns from: the landing sources, or a user's files via specs."""
 
     spec_path: str | None = None
+    sales_spec_path: str | None = None  # a sales spec: comparable sales from the user's sales file
 
     def spec(self) -> DatasetSpec | None:
         # An empty path (how the production profile says "none") means the landing sources.
         return load_dataset_spec(self.spec_path) if self.spec_path else None
+
+    def sales_spec(self) -> SalesSpec | None:
+        return load_sales_spec(self.sales_spec_path) if self.sales_spec_path else None
 
 
 class MlflowResource(dg.ConfigurableResource):

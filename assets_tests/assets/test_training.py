@@ -178,7 +178,10 @@ def test_feature_selection_never_sees_holdout_rows(market_resources):
     planted = table.with_columns(sqft=pl.when(pl.col("split") == "holdout").then(pl.col("label") * 1_000.0 + 500)
                                  .otherwise(pl.lit(1_500.0)))
     warehouse.replace_table("training_table", planted)
-    result = dg.materialize([feature_selection], resources=market_resources, partition_key="booked_call_7d")
+    # Not about the check against all features (which may keep every feature): the filters' own view.
+    never_overrule = {"ops": {"feature_selection": {"config": {"max_selection_loss": 1.0}}}}
+    result = dg.materialize([feature_selection], resources=market_resources, partition_key="booked_call_7d",
+                            run_config=never_overrule)
     assert result.success
     selection = warehouse.read("feature_selection", "target = ? and fold = 0", ["booked_call_7d"])
     sqft = selection.filter(pl.col("feature") == "sqft").row(0, named=True)

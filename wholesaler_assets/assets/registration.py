@@ -9,6 +9,7 @@ from wholesaler_assets.domain.evaluation.metrics import pr_auc
 from wholesaler_assets.domain.scoring.ranking import TierConfig
 from wholesaler_assets.domain.scoring.scorer import Scorer, score_frame
 from wholesaler_assets.domain.training.labels import LABEL
+from wholesaler_assets.io.artifacts import judged_arv_model
 from wholesaler_assets.io.inputs import holdout_rows, load_catalog
 from wholesaler_assets.io.registration import (
     build_scorer,
@@ -80,7 +81,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         "previous_champion": promotion.previous_champion or "none",
         "retraining": dg.MetadataValue.json(retraining) if retraining else "not a retraining (launched by hand)",
         "targets": dg.MetadataValue.json({t: e["winner"] for t, e in evaluations.items()}),
-        "arv": "model" if scorer.arv else "fallback medians",
+        "arv": "model" if scorer.arv else f"fallback medians: {judged_arv_model(data_folder.root)[1]}",
         "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run_id)),
         "model_uri": f"models:/{name}/{version}",

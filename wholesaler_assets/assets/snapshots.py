@@ -15,6 +15,7 @@ from wholesaler_assets.assets.metadata import (
     preview,
 )
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError, lead_tables_from_spec
+from wholesaler_assets.domain.contracts.sales_spec import SalesSpecError
 from wholesaler_assets.domain.gates.data_quality import QualityThresholds
 from wholesaler_assets.domain.gates.tables import (
     LEAD_CONTACT_CHECKS,
@@ -36,8 +37,9 @@ from wholesaler_assets.domain.snapshots.lead_tables import (
 )
 from wholesaler_assets.domain.snapshots.properties import REQUIRED_SNAPSHOT_COLUMNS, build_property_snapshot
 from wholesaler_assets.io.dataset_spec_files import validate_lead_file
-from wholesaler_assets.io.inputs import catalog_table, previous_snapshot_rows, read_source
+from wholesaler_assets.io.inputs import catalog_table, previous_snapshot_rows, read_source, sales_catalog_table
 from wholesaler_assets.io.landing import quarantine_rows, record_rejected_spec
+from wholesaler_assets.io.sales_spec_files import read_sales_file
 from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import ClockResource, DataFolderResource, DatasetResource, WarehouseResource
 
@@ -157,15 +159,36 @@ def lead_tables(context: dg.AssetExecutionContext, config: QualityConfig, wareho
     io_manager_key=TABLE_IO,
     check_specs=check_specs("comparable_sales", SALES_CHECKS),
 )
-def comparable_sales(config: QualityConfig, warehouse: WarehouseResource):
-    """Closed sales with price per square foot, the comparables for after-repair value."""
-    sales = comparable_sales_from_source(read_source(warehouse.open(), "sales"))
+def comparable_sales(config: QualityConfig, warehouse: WarehouseResource, data_folder: DataFolderResource,
+                     dataset: DatasetResource):
+    """Closed sales with price per square foot, the comparables for after-repair value (landing or sales spec)."""
+    spec = dataset.sales_spec()
+    extra: dict = {}
+    if spec is None:
+        sales = comparable_sales_from_source(read_source(warehouse.open(), "sales"))
+        catalog = {"origin": "landing_sources", "extra_features": {}, "excluded_columns": {}}
+    else:
+        try:
+            sales_file = read_sales_file(spec)
+        except SalesSpecError as exc:
+            raise dg.Failure(f"sales file of sales spec {spec.name!r} rejected: {exc}; the previous comparable "
+                             "sales stay served", allow_retries=False) from None
+        sales = sales_file.sales
+        catalog = {"origin": "sales_spec", "name": spec.name, "extra_features": sales_file.extra_features,
+                   "excluded_columns": sales_file.excluded_columns, "facts": sales_file.facts}
+        if sales_file.bad_rows.height:
+            extra["quarantined_rows_file"] = str(quarantine_rows(data_folder.layout(), "sales_spec", spec.path.name,
+                                                                 sales_file.bad_rows))
+        extra["rows_set_aside"] = sales_file.bad_rows.height
+        extra["extra_features"] = dg.MetadataValue.json(sales_file.extra_features)
+        extra["excluded_columns"] = dg.MetadataValue.json(sales_file.excluded_columns)
     by_condition = dict(sales.group_by("condition_at_sale").len().sort("len", descending=True).iter_rows())
-    yield dg.Output(sales, metadata={
+    yield dg.Output({"comparable_sales": sales, "sales_catalog": sales_catalog_table(catalog)}, metadata={
         "dagster/row_count": sales.height,
         "median_price_per_sqft": as_float(sales["price_per_sqft"].median() or 0.0),
         "sales_by_condition": counts_table({str(k): v for k, v in by_condition.items()}, "condition_at_sale"),
         "preview": preview(sales),
+        **extra,
     })
     for gate in sales_gates(sales, as_domain(config, QualityThresholds)):
         yield gate_check(gate)

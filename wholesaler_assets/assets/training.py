@@ -25,10 +25,12 @@ from wholesaler_assets.domain.training.audit import STAT_CHECKS, audit_features
 from wholesaler_assets.domain.training.labels import LABEL
 from wholesaler_assets.domain.training.selection import (
     FINAL_FOLD,
+    SelectionControls,
     SelectionThresholds,
     select_per_fold,
     selection_table,
 )
+from wholesaler_assets.domain.training.selection_check import apply_check, check_selection
 from wholesaler_assets.domain.training.splits import TRAIN, SplitConfig, fold_summary
 from wholesaler_assets.domain.training.table import build_training_table, feature_contract_of, positive_band
 from wholesaler_assets.io.inputs import contact_feature_inputs, load_catalog, target_table
@@ -132,6 +134,11 @@ class SelectionConfig(dg.Config):
     max_correlation: float = _SELECTION.max_correlation
     max_vif: float = _SELECTION.max_vif
     max_psi: float = _SELECTION.max_psi
+    iv_bins: int = _SELECTION.iv_bins
+    iv_spike_share: float = _SELECTION.iv_spike_share
+    max_selection_loss: float = _SELECTION.max_selection_loss
+    drop_cost_features: int = _SELECTION.drop_cost_features
+    drop_cost_max_rows: int = _SELECTION.drop_cost_max_rows
 
 
 # The per-target audits of a training table share their place in the graph.
@@ -144,8 +151,10 @@ def statistical_validation(context: dg.AssetExecutionContext, config: SelectionC
                            warehouse: WarehouseResource, data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Collinearity (correlation, VIF), stability across quarters (PSI) and information value of each feature."""
     target = context.partition_key
-    table, kinds = target_table(warehouse.open(), target)
-    audit = audit_features(table, kinds, target, as_domain(config, SelectionThresholds))
+    wh = warehouse.open()
+    table, kinds = target_table(wh, target)
+    controls = SelectionControls.from_dict(load_catalog(wh).feature_selection)
+    audit = audit_features(table, kinds, target, as_domain(config, SelectionThresholds), controls.sentinel_values)
     path = write_statistical_report(data_folder.layout().reports, target, audit.report)
     return dg.MaterializeResult(
         metadata={
@@ -166,18 +175,35 @@ def feature_selection(context: dg.AssetExecutionContext, config: SelectionConfig
     target = context.partition_key
     wh = warehouse.open()
     table, kinds = target_table(wh, target)
+    controls = SelectionControls.from_dict(load_catalog(wh).feature_selection)
+    thresholds = as_domain(config, SelectionThresholds)
     train = table.filter(pl.col("split") == TRAIN)  # never the gap or holdout rows
-    results = select_per_fold(train, wh.read("training_folds", "target = ?", [target]), kinds, LABEL,
-                              min_iv=config.min_information_value, max_correlation=config.max_correlation,
-                              max_vif=config.max_vif)
+    folds = wh.read("training_folds", "target = ?", [target])
+    results = select_per_fold(train, folds, kinds, LABEL, thresholds, controls)
+    check_figures: dict[str, Any] = {}
+    if not controls.enabled:
+        verdict = f"selection off (the dataset spec): all {len(kinds)} features kept"
+    else:
+        check = check_selection(train, folds, results, kinds, thresholds)
+        results, verdict = apply_check(results, check, kinds), check.verdict
+        check_figures = {"selected_cv_pr_auc": check.selected_cv_pr_auc,
+                         "all_features_cv_pr_auc": check.all_features_cv_pr_auc, "kept_all": check.kept_all,
+                         "drop_cost_cv_pr_auc": dg.MetadataValue.json(
+                             {f: round(v, 5) for f, v in check.drop_costs.items()})}
+    context.log.info(f"feature selection of {target}: {verdict}")
     result = results[FINAL_FOLD]
     path = write_feature_order(data_folder.layout().reports, target, {
-        "features": result.selected, "kinds": {f: kinds[f] for f in result.selected}, "removed": result.removed})
+        "features": result.selected, "kinds": {f: kinds[f] for f in result.selected}, "removed": result.removed,
+        "verdict": verdict, "kept_by_spec": list(controls.keep)})
     return dg.Output(selection_table(results, kinds), metadata={
+        "verdict": verdict,
+        **check_figures,
         "selected_features": len(result.selected),
         "removed_features": len(result.removed),
         "feature_order": dg.MetadataValue.json(result.selected),
         "removed": counts_table(result.removed, "feature", "reason"),
+        "information_value": dg.MetadataValue.json(
+            {k: round(v, 4) for k, v in result.information_values.items()}),
         "feature_order_file": dg.MetadataValue.path(str(path)),
         "training_rows": train.height,
         "folds_selected": len(results) - 1,

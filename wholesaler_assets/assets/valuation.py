@@ -1,4 +1,8 @@
-"""Valuation assets: the after-repair value model of comparable sales, gated on a temporal holdout."""
+"""Valuation assets: the after-repair value model of comparable sales, gated on a temporal holdout.
+
+The model file is written for inspection whatever its gates say; beside it, the gates' verdict
+with the file's hash decides whether registration may pack it into the scorer.
+"""
 
 import dagster as dg
 
@@ -8,14 +12,16 @@ from wholesaler_assets.domain.gates.valuation import ArvThresholds, arv_gates
 from wholesaler_assets.domain.valuation.arv import (
     HOLDOUT_SHARE,
     ArvModel,
+    arv_features,
     evaluate_arv,
     fit_arv_model,
     sale_features,
     temporal_split,
 )
-from wholesaler_assets.io.artifacts import ARV_FILE
+from wholesaler_assets.io.artifacts import ARV_FILE, write_arv_verdict
+from wholesaler_assets.io.inputs import sales_extra_features
 from wholesaler_assets.io.tracking import log_arv_run
-from wholesaler_assets.resources import MlflowResource, WarehouseResource
+from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 
 ARV_CHECKS = {
     "mdape_within_limit": "Holdout median absolute percentage error at most 15% (configurable).",
@@ -34,24 +40,35 @@ class ValuationConfig(dg.Config):
 
 
 @dg.asset(deps=["comparable_sales"], group_name="valuation", kinds={"xgboost", "mlflow"}, owners=OWNERS,
-          code_version="1", io_manager_key="model_io_manager", metadata={"artifact_file": ARV_FILE},
+          code_version="2", io_manager_key="model_io_manager", metadata={"artifact_file": ARV_FILE},
           check_specs=check_specs("arv_model", ARV_CHECKS))
-def arv_model(config: ValuationConfig, warehouse: WarehouseResource, mlflow_tracking: MlflowResource):
-    """XGBoost of log sale price on comparable sales (facts, condition, ZIP level and trend); ARV = price renovated."""
-    sales = warehouse.open().read("comparable_sales")
+def arv_model(config: ValuationConfig, warehouse: WarehouseResource, data_folder: DataFolderResource,
+              mlflow_tracking: MlflowResource):
+    """XGBoost of log sale price on comparable sales (facts, extras, ZIP level and trend); used only past its gates."""
+    wh = warehouse.open()
+    sales = wh.read("comparable_sales")
     if sales.height < MIN_SALES:
         raise dg.Failure(f"only {sales.height} comparable sales: ARV needs at least {MIN_SALES} "
-                         "(ingest landing/sales/)", allow_retries=False)
+                         "(ingest landing/sales/ or point a sales spec at a sales file)", allow_retries=False)
+    features = arv_features(sales, sales_extra_features(wh))
     train, holdout = temporal_split(sale_features(sales), config.holdout_share)
-    model: ArvModel = fit_arv_model(train, zip_market_levels(train))
+    model: ArvModel = fit_arv_model(train, zip_market_levels(train), features)
     evaluation = evaluate_arv(model, train, holdout)
+    gates = arv_gates(evaluation, as_domain(config, ArvThresholds))
+    passed = all(gate.passed for gate in gates)
     figures = {"holdout_mdape": evaluation.model_mdape, "holdout_mae": evaluation.model_mae,
                "baseline_mdape": evaluation.baseline_mdape, "baseline_mae": evaluation.baseline_mae,
                "mae_improvement": evaluation.mae_improvement}
     run_url = log_arv_run(mlflow_tracking, {"train_sales": train.height, "holdout_sales": holdout.height,
                                             "max_mdape": config.max_mdape,
-                                            "min_mae_improvement": config.min_mae_improvement}, figures)
+                                            "min_mae_improvement": config.min_mae_improvement,
+                                            "gates_passed": passed}, figures, model.space.to_dict())
     yield dg.Output(model, metadata={**figures, "train_sales": train.height, "holdout_sales": holdout.height,
+                                     "features": dg.MetadataValue.json(dict(model.space.kinds)),
+                                     "usable_for_scoring": passed,
                                      "mlflow_run": dg.MetadataValue.url(run_url)})
-    for gate in arv_gates(evaluation, as_domain(config, ArvThresholds)):
+    # After the IO manager wrote the model file: the verdict names the very file its gates judged,
+    # and registration packs the model only when it says passed (`io.artifacts.judged_arv_model`).
+    write_arv_verdict(data_folder.root, passed, {g.name: g.summary for g in gates}, list(model.space.features))
+    for gate in gates:
         yield gate_check(gate)

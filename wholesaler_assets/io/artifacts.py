@@ -2,7 +2,9 @@
 
 Layout: models/<target>/{xgboost,baseline}.pkl, models/<target>/calibrators.pkl (one per kind),
 models/<target>/evaluation.json (the gated decision and the hashes of the files it judged) and
-models/arv/arv_model.pkl. Registration refuses models whose files changed after their evaluation.
+models/arv/arv_model.pkl with models/arv/arv_verdict.json (its gates, its features and the hash
+of the file they judged). Registration refuses models whose files changed after their evaluation,
+and packs the ARV model only when its gates passed (`judged_arv_model`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ CANDIDATE_FILES: dict[ModelKind, str] = {"xgboost": "xgboost.pkl", "baseline": "
 CALIBRATORS_FILE = "calibrators.pkl"
 EVALUATION_FILE = "evaluation.json"
 ARV_FILE = "arv/arv_model.pkl"
+ARV_VERDICT_FILE = "arv/arv_verdict.json"
 JUDGED_FILES = (*CANDIDATE_FILES.values(), CALIBRATORS_FILE)
 
 
@@ -61,8 +64,29 @@ def load_calibrators(data_root: str | Path, target: str) -> dict[ModelKind, Segm
     return read_pickle(target_folder(data_root, target) / CALIBRATORS_FILE, f"calibrator for {target}")
 
 
-def load_arv_model(data_root: str | Path) -> Any:
-    return read_pickle(models_root(data_root) / ARV_FILE, "arv_model (valuation_job)")
+def write_arv_verdict(data_root: str | Path, gates_passed: bool, gates: dict[str, str],
+                      features: list[str]) -> Path:
+    """The ARV gates' decision, stamped with the hash of the model file they judged."""
+    model_file, path = models_root(data_root) / ARV_FILE, models_root(data_root) / ARV_VERDICT_FILE
+    verdict = {"gates_passed": gates_passed, "gates": gates, "features": features,
+               "model_sha256": sha256_of(model_file.read_bytes())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(verdict, indent=2) + "\n")
+    return path
+
+
+def judged_arv_model(data_root: str | Path) -> tuple[Any | None, str]:
+    """The ARV model when its gates passed and its file is the one they judged, else None; and why."""
+    model_file, path = models_root(data_root) / ARV_FILE, models_root(data_root) / ARV_VERDICT_FILE
+    if not model_file.exists() or not path.exists():
+        return None, "no judged ARV model (materialize arv_model, valuation_job)"
+    verdict = json.loads(path.read_text())
+    if not verdict["gates_passed"]:
+        failed = "; ".join(f"{name}: {summary}" for name, summary in verdict["gates"].items())
+        return None, f"the ARV model failed its gates ({failed})"
+    if verdict["model_sha256"] != sha256_of(model_file.read_bytes()):
+        return None, "the ARV model file changed after its gates judged it (materialize arv_model again)"
+    return read_pickle(model_file, "arv_model (valuation_job)"), "model (passed its gates)"
 
 
 def artifact_hashes(data_root: str | Path, target: str) -> dict[str, str]:

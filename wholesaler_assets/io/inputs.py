@@ -53,6 +53,18 @@ def catalog_table(catalog: DatasetCatalog) -> pl.DataFrame:
     return pl.DataFrame({"dataset_name": [catalog.name], "catalog_json": [json.dumps(catalog.to_dict())]})
 
 
+def sales_catalog_table(catalog: dict[str, Any]) -> pl.DataFrame:
+    """One row: where the comparable sales came from and their extra ARV features (with kinds)."""
+    return pl.DataFrame({"origin": [catalog["origin"]], "catalog_json": [json.dumps(catalog)]})
+
+
+def sales_extra_features(wh: WarehouseBackend) -> dict[str, str]:
+    """The extra ARV features of the comparable sales (none for landing sales or before a sales catalog)."""
+    if not wh.table_exists("sales_catalog"):
+        return {}
+    return dict(json.loads(wh.read("sales_catalog")["catalog_json"][0])["extra_features"])
+
+
 def load_catalog(wh: WarehouseBackend) -> DatasetCatalog:
     if not wh.table_exists("dataset_catalog"):
         raise dg.Failure("no dataset catalog yet: materialize lead_contacts first", allow_retries=False)

@@ -26,8 +26,8 @@ from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 from wholesaler_assets.domain.training.labels import LABEL
 from wholesaler_assets.domain.valuation.arv import renovated_medians
 from wholesaler_assets.io.artifacts import (
+    judged_arv_model,
     judged_files_unchanged,
-    load_arv_model,
     load_calibrators,
     load_candidate,
     read_evaluation,
@@ -54,12 +54,13 @@ def judged_model(data_root: str | Path, target: str) -> tuple[TargetModel, dict[
 
 def build_scorer(models: list[TargetModel], catalog: DatasetCatalog, wh: WarehouseBackend, data_root: str | Path,
                  tiers: TierConfig, exact_reasons_max_rows: int) -> Scorer:
-    """The scorer around the chosen models: ARV (or its fallback medians), market levels and settings."""
+    """The scorer around the chosen models: ARV (or, unless it passed its gates, its fallback medians),
+    market levels and settings."""
     if catalog.origin == "dataset_spec":
         return Scorer(models, None, ({}, {}), pl.DataFrame(), {}, tiers=tiers,
                       spec_features=dict(catalog.feature_columns), exact_reasons_max_rows=exact_reasons_max_rows)
     sales = wh.read("comparable_sales")
-    arv = load_arv_model(data_root)
+    arv, _ = judged_arv_model(data_root)  # a gate-failed or changed ARV model is never packed
     return Scorer(models, arv, renovated_medians(sales), zip_market_levels(sales), zip_metros(sales),
                   tiers=tiers, exact_reasons_max_rows=exact_reasons_max_rows)
 

@@ -14,13 +14,17 @@ from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.resources import MlflowResource
 
 
-def log_arv_run(mlflow_tracking: MlflowResource, params: Mapping[str, Any], figures: Mapping[str, float]) -> str:
-    """One run tagged model=arv with its parameters and holdout figures; returns its UI address."""
+def log_arv_run(mlflow_tracking: MlflowResource, params: Mapping[str, Any], figures: Mapping[str, float],
+                feature_space: Mapping[str, Any] | None = None) -> str:
+    """One run tagged model=arv with its parameters, holdout figures and feature list (arv_features.json);
+    returns its UI address."""
     experiment_id = mlflow_tracking.start()
     with mlflow.start_run(run_name="train-arv") as run:
         mlflow.set_tags({"model": "arv"})
         mlflow.log_params(dict(params))
         mlflow.log_metrics(dict(figures))
+        if feature_space is not None:
+            mlflow.log_dict(dict(feature_space), "arv_features.json")
     return mlflow_tracking.run_url(experiment_id, run.info.run_id)
 
 

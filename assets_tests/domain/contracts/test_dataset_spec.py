@@ -69,3 +69,54 @@ def test_lead_data_lacking_spec_columns_or_empty_is_refused():
         validate_lead_data(spec, b"", NOW)
 
 
+
+
+# --- feature selection's controls -----------------------------------------------------------------
+
+def _acme(extra: str) -> DatasetSpec:
+    return parse_dataset_spec((FIXTURES / "acme_leads.yaml").read_text() + extra, "acme_leads.yaml")
+
+
+def test_selection_controls_reach_the_catalog_and_drop_excludes_the_column():
+    spec = _acme("keep: [years_owned]\ndrop: [list_source]\nsentinel_values: {tax_owed: [0]}\nselection: off\n")
+    assert spec.selection is False  # YAML's `off`
+    _, catalog = validate_lead_data(spec, (FIXTURES / spec.path).read_bytes(), NOW, max_bad_row_share=0.5)
+    assert "list_source" not in catalog.feature_columns
+    assert catalog.excluded_columns["list_source"] == "dropped by the spec (drop)"
+    assert catalog.feature_selection == {"enabled": False, "keep": ["years_owned"],
+                                         "sentinel_values": {"tax_owed": [0.0]}}
+
+
+def test_the_default_catalog_lets_selection_run():
+    spec = _fixture_spec("acme_leads.yaml")
+    _, catalog = validate_lead_data(spec, (FIXTURES / spec.path).read_bytes(), NOW, max_bad_row_share=0.5)
+    assert catalog.feature_selection == {"enabled": True, "keep": [], "sentinel_values": {}}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("keep: [equity]\n", "keep names 'equity', which the lead file does not have"),
+        ("drop: [notes]\n", "drop names 'notes', which the lead file does not have"),
+        ("sentinel_values: {days: [999]}\n", "sentinel_values names 'days', which the lead file does not have"),
+        ("keep: [phone]\n", r"keep names 'phone', which is not a feature \(PII\)"),
+        ("sentinel_values: {list_source: [1]}\n", "a categorical feature: only numeric values can be sentinels"),
+    ],
+    ids=["keep-unknown", "drop-unknown", "sentinel-unknown", "keep-pii", "sentinel-categorical"],
+)
+def test_selection_controls_naming_what_is_not_there_are_refused(extra, message):
+    spec = _acme(extra)
+    with pytest.raises(DatasetSpecError, match=f"dataset spec acme_leads: .*{message}"):
+        validate_lead_data(spec, (FIXTURES / spec.path).read_bytes(), NOW, max_bad_row_share=0.5)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [("keep: [absentee]\ndrop: [absentee]\n", "both in keep and drop: absentee"),
+     ("sentinel_values: {tax_owed: [never]}\n", "sentinel_values.tax_owed.0"),
+     ("selection: sometimes\n", "selection")],
+    ids=["keep-and-drop", "sentinel-not-a-number", "selection-not-on-off"],
+)
+def test_bad_selection_controls_in_the_yaml_are_refused(extra, message):
+    with pytest.raises(DatasetSpecError, match=f"dataset spec acme_leads.yaml.*{message}"):
+        _acme(extra)

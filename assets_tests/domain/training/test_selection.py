@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from wholesaler_assets.domain.training.selection import SelectionResult, select_features
+from wholesaler_assets.domain.training.selection import SelectionResult, SelectionThresholds, select_features
 
 FEATURES = {
     "equity_share": "numeric",
@@ -92,7 +92,7 @@ def test_selection_is_deterministic_and_keeps_input_order(result):
 
 def test_every_feature_below_min_iv_goes_when_the_bar_is_high():
     frame = _training_frame(n=5_000)
-    high_bar = select_features(frame, FEATURES, "label", min_iv=100.0)
+    high_bar = select_features(frame, FEATURES, "label", SelectionThresholds(min_information_value=100.0))
     assert high_bar.selected == []
     assert all(reason.startswith("IV ") for reason in high_bar.removed.values())
     assert high_bar.vif == {}

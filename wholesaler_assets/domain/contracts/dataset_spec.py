@@ -58,6 +58,23 @@ class DatasetSpec(BaseModel):
     data_cutoff: dt.datetime | None = None
     positive_share_band: dict[TargetName, tuple[float, float]] = {}
     max_categories: int = 50
+    # Feature selection's controls (docs/bring-your-own-data.md): features always kept, columns that
+    # are never features, numeric values that are sentinels (an IV bin of their own), and on/off.
+    keep: list[str] = []
+    drop: list[str] = []
+    sentinel_values: dict[str, list[float]] = {}
+    selection: bool = True  # YAML `selection: off` reads as false: every feature is kept
+
+    @model_validator(mode="after")
+    def _keep_and_drop_apart(self) -> DatasetSpec:
+        both = sorted(set(self.keep) & set(self.drop))
+        if both:
+            raise ValueError(f"column(s) both in keep and drop: {', '.join(both)}")
+        return self
+
+    def selection_controls(self) -> dict[str, object]:
+        """The catalog's `feature_selection` entry (`SelectionControls.from_dict` reads it)."""
+        return {"enabled": self.selection, "keep": list(self.keep), "sentinel_values": dict(self.sentinel_values)}
 
     @property
     def declared_columns(self) -> set[str]:
@@ -94,6 +111,8 @@ def infer_attribute_kinds(frame: pl.DataFrame, spec: DatasetSpec) -> tuple[dict[
             excluded[column] = "PII"
         elif column in spec.id_columns:
             excluded[column] = "id"
+        elif column in spec.drop:
+            excluded[column] = "dropped by the spec (drop)"
         elif column in spec.categorical_columns:
             features[column] = "categorical"
         elif series.dtype == pl.Boolean or _is_boolean_text(series):
@@ -119,6 +138,7 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
     if missing:
         raise DatasetSpecError(f"lead file {spec.path.name} lacks column(s) named in the spec: {', '.join(missing)}")
     features, excluded = infer_attribute_kinds(sample, spec)
+    _check_selection_columns(spec, sample.columns, features, excluded)
     contract = _implied_contract(spec, features, list(excluded))
     verdict = validate_file(data, spec.path.name, contract, now, max_bad_row_share)
     cutoff = spec.data_cutoff or _latest_time(verdict.good_rows, spec)
@@ -131,8 +151,23 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
         data_cutoff=cutoff.astimezone(dt.UTC).isoformat(),
         positive_share_bands={k: list(v) for k, v in spec.positive_share_band.items()},
         censor_provided_labels=spec.data_cutoff is not None,
+        feature_selection=spec.selection_controls(),
     )
     return verdict, catalog
+
+
+def _check_selection_columns(spec: DatasetSpec, columns: list[str], features: dict[str, str],
+                             excluded: dict[str, str]) -> None:
+    """keep, drop and sentinel_values must name columns of the file; keep and sentinels, features."""
+    named = {"keep": spec.keep, "drop": spec.drop, "sentinel_values": list(spec.sentinel_values)}
+    problems = [f"{field} names {c!r}, which the lead file does not have"
+                for field, names in named.items() for c in names if c not in columns]
+    problems += [f"{field} names {c!r}, which is not a feature ({excluded[c]})"
+                 for field in ("keep", "sentinel_values") for c in named[field] if c in excluded]
+    problems += [f"sentinel_values names {c!r}, a {features[c]} feature: only numeric values can be sentinels"
+                 for c in spec.sentinel_values if features.get(c) not in (None, "numeric")]
+    if problems:
+        raise DatasetSpecError(f"dataset spec {spec.name}: " + "; ".join(problems))
 
 
 def lead_tables_from_spec(spec: DatasetSpec, good_rows: pl.DataFrame, features: dict[str, str]

@@ -28,7 +28,7 @@ LEAD_CONTACT_CHECKS = {
 LEAD_OUTCOME_CHECKS = {"unique_lead_id": "One outcome row per lead."}
 SALES_CHECKS = {
     "unique_sale_id": "No sale appears twice.",
-    "required_columns_complete": "Price, sqft, ZIP, date and type filled in at least 95% of sales.",
+    "required_columns_complete": "Price, sqft, ZIP (or area) and date filled in at least 95% of sales.",
 }
 TRAINING_TABLE_CHECKS = {
     "nothing_known_after_contact": "Leakage: no feature value was effective after its contact.",
@@ -38,7 +38,7 @@ TRAINING_TABLE_CHECKS = {
     "snapshot_match_share": "At least 95% of contacts matched a property snapshot.",
     "matches_feature_contract": "The table meets the versioned feature contract; offenders are named.",
 }
-SALE_COLUMNS = ["sale_price", "sqft", "zip_code", "sale_date", "property_type"]
+SALE_COLUMNS = ["sale_price", "sqft", "zip_code", "sale_date"]  # property_type is optional: the model does without
 CONTACT_COLUMNS = ["contact_id", "lead_id", "contact_time"]
 
 

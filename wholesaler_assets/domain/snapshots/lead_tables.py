@@ -35,6 +35,9 @@ class DatasetCatalog:
     positive_share_bands: dict[str, list[float]] = field(default_factory=dict)
     # Ready labels are taken as final unless the spec declared a cutoff to censor them against.
     censor_provided_labels: bool = False
+    # The spec's say in feature selection (`training.selection.SelectionControls.from_dict`):
+    # {"enabled": bool, "keep": [...], "sentinel_values": {column: [values]}}; empty: the defaults.
+    feature_selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

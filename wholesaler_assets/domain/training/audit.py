@@ -8,6 +8,7 @@ correlated pairs, high VIFs and unstable features; the report is a markdown tabl
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -38,12 +39,12 @@ class FeatureAudit:
     gates: list[GateResult]
 
 
-def audit_features(table: pl.DataFrame, kinds: dict[str, str], target: str,
-                   t: SelectionThresholds) -> FeatureAudit:
-    """Audit the contract features (`kinds`) of one target's table."""
+def audit_features(table: pl.DataFrame, kinds: dict[str, str], target: str, t: SelectionThresholds,
+                   sentinels: Mapping[str, Sequence[float]] | None = None) -> FeatureAudit:
+    """Audit the contract features (`kinds`) of one target's table (IV binned as selection bins it)."""
     numeric = [f for f, k in kinds.items() if k in ("numeric", "boolean")]
     train = table.filter(pl.col("split") == TRAIN)
-    iv = information_values(train, kinds, LABEL)
+    iv = information_values(train, kinds, LABEL, t.iv_bins, t.iv_spike_share, sentinels)
     pairs = high_correlation_pairs(train, numeric, t.max_correlation)
     vif = variance_inflation_factors(train, numeric)
     psi = max_psi_by_feature(psi_across_quarters(table, kinds))

@@ -9,6 +9,12 @@ Binning (shared by PSI and IV)
     categorical  One bin per distinct value (booleans are compared as "true"/"false").
     both         Nulls (and float NaN) form their own bin: missingness is a value that drifts and
                  predicts like any other.
+    IV only      A numeric value that holds at least `spike_share` of the non-null rows (a sentinel
+                 such as 999 "never contacted", a zero-inflated count) and every declared
+                 sentinel value get a bin of their own; the other values share the remaining
+                 `bins - spikes` quantile bins (at least one). Quantile bins alone would fold a
+                 96% spike into one bin with its neighbours and measure no information in a
+                 column whose spike itself separates the classes.
 
 Population stability index (PSI)
     PSI = sum_i (a_i - e_i) * ln(a_i / e_i), with e_i and a_i the shares of the expected
@@ -33,6 +39,7 @@ Correlation and VIF, the collinearity filters, are `collinearity.py`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -42,6 +49,8 @@ FEATURE_KINDS = (NUMERIC, BOOLEAN, CATEGORICAL)
 
 PSI_EPSILON = 1e-4
 IV_SMOOTHING = 0.5
+IV_BINS = 10
+SPIKE_SHARE = 0.1  # a value holding a decile's worth of rows (or more) is its own IV bin
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,6 +74,27 @@ def numeric_bin_codes(values: pl.Series | np.ndarray, edges: np.ndarray) -> np.n
     array = values if isinstance(values, np.ndarray) else _as_float(values)
     codes = np.searchsorted(edges, array, side="left").astype(np.int64) + 1
     codes[np.isnan(array)] = 0
+    return codes
+
+
+def spike_bin_codes(values: pl.Series, bins: int = IV_BINS, spike_share: float = SPIKE_SHARE,
+                    sentinels: Sequence[float] = ()) -> np.ndarray:
+    """IV bin per value: 0 null/NaN; 1..k the spikes and sentinels present (ascending), each alone;
+    then the quantile bins of the other values (see the module docstring)."""
+    if bins < 1 or not 0 < spike_share <= 1:
+        raise ValueError(f"need bins >= 1 and 0 < spike_share <= 1, got {bins} and {spike_share}")
+    array = _as_float(values)
+    present = ~np.isnan(array)
+    codes = np.zeros(array.size, dtype=np.int64)
+    if not present.any():
+        return codes
+    distinct, counts = np.unique(array[present], return_counts=True)
+    spikes = distinct[(counts >= spike_share * present.sum()) | np.isin(distinct, np.asarray(sentinels, float))]
+    is_spike = np.isin(array, spikes)
+    codes[is_spike] = np.searchsorted(spikes, array[is_spike]) + 1
+    rest = present & ~is_spike
+    edges = quantile_edges(pl.Series(array[rest]), max(bins - spikes.size, 1))
+    codes[rest] = numeric_bin_codes(array[rest], edges) + spikes.size
     return codes
 
 
@@ -187,13 +217,20 @@ def iv_from_counts(bad_counts: np.ndarray, good_counts: np.ndarray) -> float:
     return float(np.sum((bad_share - good_share) * np.log(bad_share / good_share)))
 
 
-def information_value(feature: pl.Series, label: pl.Series, kind: str, bins: int = 10) -> float:
+def information_value(feature: pl.Series, label: pl.Series, kind: str, bins: int = IV_BINS,
+                      spike_share: float = SPIKE_SHARE, sentinels: Sequence[float] = ()) -> float:
     """IV of one feature against a 0/1 label; rows with a null label are ignored."""
     if feature.len() != label.len():
         raise ValueError(f"feature has {feature.len()} rows, label {label.len()}")
-    codes = _reference_codes(feature, feature, kind, bins)
     labels = _as_float(label)
-    return _iv_of_codes(codes, labels == 1, labels == 0)
+    return _iv_of_codes(_iv_codes(feature, kind, bins, spike_share, sentinels), labels == 1, labels == 0)
+
+
+def _iv_codes(values: pl.Series, kind: str, bins: int, spike_share: float, sentinels: Sequence[float]) -> np.ndarray:
+    _check_kind(kind)
+    if kind == NUMERIC:
+        return spike_bin_codes(values, bins, spike_share, sentinels)
+    return category_codes(values)
 
 
 def _iv_of_codes(codes: np.ndarray, is_bad: np.ndarray, is_good: np.ndarray) -> float:
@@ -202,10 +239,14 @@ def _iv_of_codes(codes: np.ndarray, is_bad: np.ndarray, is_good: np.ndarray) -> 
                           np.bincount(codes[is_good], minlength=size))
 
 
-def information_values(frame: pl.DataFrame, features: dict[str, str], label: str,
-                       bins: int = 10) -> dict[str, float]:
-    """IV of every feature (input order) against the frame's 0/1 `label` column."""
+def information_values(frame: pl.DataFrame, features: dict[str, str], label: str, bins: int = IV_BINS,
+                       spike_share: float = SPIKE_SHARE,
+                       sentinels: Mapping[str, Sequence[float]] | None = None) -> dict[str, float]:
+    """IV of every feature (input order) against the frame's 0/1 `label` column; `sentinels` names
+    each column's declared sentinel values (binned alone whatever their share)."""
     labels = _as_float(frame[label])
     is_bad, is_good = labels == 1, labels == 0
-    return {feature: _iv_of_codes(_reference_codes(frame[feature], frame[feature], kind, bins), is_bad, is_good)
+    sentinels = sentinels or {}
+    return {feature: _iv_of_codes(_iv_codes(frame[feature], kind, bins, spike_share, sentinels.get(feature, ())),
+                                  is_bad, is_good)
             for feature, kind in features.items()}

@@ -5,6 +5,11 @@ level and trend as known before the sale (months that had ended). ARV is the mod
 the same house sold renovated. Where the model is missing or a house lacks the inputs it needs,
 the fallback is the ZIP's median price per sqft of renovated sales times sqft, then the metro's;
 every estimate says which method produced it.
+
+A user's sales file (`contracts/sales_spec.py`) may lack some facts and carry others: the model
+learns from the base facts its sales have (`arv_features`) plus the file's extra columns (grade,
+view, lot size, latitude and longitude, ...), and keeps that list in its `FeatureSpace`. A house
+to value that lacks an extra column is priced with it missing, as XGBoost learned to.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ ARV_FEATURES: dict[str, str] = {
     "property_type": "categorical", "condition_at_sale": "categorical", "metro": "categorical",
     "zip_median_ppsf": "numeric", "zip_price_trend": "numeric",
 }
+# The column each base feature is derived from, to tell whether the sales have it at all.
+BASE_INPUTS = {"building_age": "year_built"}
 RENOVATED = "renovated"
 MODEL, ZIP_MEDIAN, METRO_MEDIAN, UNAVAILABLE = "model", "zip_median", "metro_median", "unavailable"
 MIN_COMPS = 3
@@ -74,9 +81,18 @@ def renovated_medians(sales: pl.DataFrame) -> tuple[dict[str, float], dict[str, 
             dict(zip(by_metro["metro"], by_metro["price_per_sqft"], strict=True)))
 
 
-def fit_arv_model(train: pl.DataFrame, levels: pl.DataFrame) -> ArvModel:
-    """Fit log price on the training sales (features from `sale_features`)."""
-    space = FeatureSpace.fit(train, list(ARV_FEATURES), ARV_FEATURES)
+def arv_features(sales: pl.DataFrame, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The base features the sales have (a fact no sale reports is left out) and the file's extras."""
+    present = {f: k for f, k in ARV_FEATURES.items()
+               if (column := BASE_INPUTS.get(f, f)) not in sales.columns  # derived later from what is there
+               or sales.get_column(column).null_count() < sales.height}
+    return {**present, **(extra or {})}
+
+
+def fit_arv_model(train: pl.DataFrame, levels: pl.DataFrame, features: dict[str, str] | None = None) -> ArvModel:
+    """Fit log price on the training sales (features from `sale_features`; default `ARV_FEATURES`)."""
+    features = features or ARV_FEATURES
+    space = FeatureSpace.fit(train, list(features), features)
     matrix = xgb.DMatrix(space.to_pandas(train), label=np.log(train["sale_price"].to_numpy()),
                          enable_categorical=True, nthread=2)
     booster = xgb.train(ARV_PARAMS, matrix, num_boost_round=ARV_ROUNDS)
