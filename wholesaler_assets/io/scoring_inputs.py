@@ -11,8 +11,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
+from wholesaler_assets.domain.scoring.lead_file import open_leads
 from wholesaler_assets.domain.scoring.ranking import latest_splits
 from wholesaler_assets.domain.scoring.scorer import Scorer
+from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 from wholesaler_assets.io.inputs import SCORED_TABLE
 from wholesaler_assets.io.warehouse import WarehouseBackend
 from wholesaler_assets.resources import MlflowResource
@@ -64,6 +66,20 @@ def active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, max_snaps
     return records_as_of(day, wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day]),
                          wh.read("lead_contacts"), wh.read("lead_outcomes"), next_channel,
                          include_uncontacted_distressed)
+
+
+def open_lead_records(wh: WarehouseBackend, scorer: Scorer, catalog: DatasetCatalog, cutoff: dt.datetime
+                      ) -> pl.DataFrame:
+    """Lead records of a lead file's open leads at its cutoff (`domain.scoring.lead_file.open_leads`)."""
+    training = (wh.query("select distinct contact_id from training_table")["contact_id"]
+                if wh.table_exists("training_table") else None)
+    try:
+        latest = open_leads(wh.read("lead_contacts"), wh.read("lead_outcomes"), catalog.targets, cutoff,
+                            catalog.open_rule, training)
+    except ValueError as error:
+        raise dg.Failure(str(error), allow_retries=False) from None
+    return latest.select("lead_id", pl.lit(cutoff.date()).alias("scoring_date"),
+                         *[pl.col(c) for c in scorer.spec_features or {} if c in latest.columns])
 
 
 def lead_splits(wh: WarehouseBackend, target: str) -> pl.DataFrame:

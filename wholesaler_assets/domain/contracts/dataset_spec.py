@@ -27,6 +27,7 @@ from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 
 TargetName = Literal["booked_call_7d", "qualified_14d", "deal_30d"]
 LABEL_PREFIX = "label_"
+OPEN_COLUMN = "lead_open"  # in lead_contacts: the spec's open_column as a boolean (domain.scoring.lead_file)
 
 
 class TargetSource(BaseModel):
@@ -58,11 +59,24 @@ class DatasetSpec(BaseModel):
     data_cutoff: dt.datetime | None = None
     positive_share_band: dict[TargetName, tuple[float, float]] = {}
     max_categories: int = 50
+    # Which leads are open (scored) at the cutoff: rows whose `open_column` holds one of `open_values`;
+    # without it, the leads contacted within the longest target window before the cutoff with no outcome.
+    open_column: str | None = None
+    open_values: list[str] = ["true", "1", "yes", "open"]
+    # Tiers of a scored batch by its probability quantiles: the top share in A, down to C (cumulative).
+    tier_shares: tuple[float, float, float] = (0.1, 0.3, 0.6)
+
+    @model_validator(mode="after")
+    def _tier_shares_rise(self) -> DatasetSpec:
+        a, b, c = self.tier_shares
+        if not 0 < a <= b <= c <= 1:
+            raise ValueError(f"tier_shares must rise within (0, 1] (A <= B <= C), got {list(self.tier_shares)}")
+        return self
 
     @property
     def declared_columns(self) -> set[str]:
         truth = {c for t in self.targets.values() for c in (t.outcome_time, t.label) if c}
-        return {self.lead_id, self.contact_time, *truth}
+        return {self.lead_id, self.contact_time, *truth, *([self.open_column] if self.open_column else [])}
 
 
 class DatasetSpecError(ValueError):
@@ -86,6 +100,8 @@ def infer_attribute_kinds(frame: pl.DataFrame, spec: DatasetSpec) -> tuple[dict[
     excluded: dict[str, str] = {spec.lead_id: "id", spec.contact_time: "time of the contact"}
     for name, target in spec.targets.items():
         excluded[target.outcome_time or target.label or ""] = f"truth of target {name}"
+    if spec.open_column:
+        excluded[spec.open_column] = "says which leads are open (open_column)"
     for column in frame.columns:
         if column in excluded:
             continue
@@ -131,6 +147,8 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
         data_cutoff=cutoff.astimezone(dt.UTC).isoformat(),
         positive_share_bands={k: list(v) for k, v in spec.positive_share_band.items()},
         censor_provided_labels=spec.data_cutoff is not None,
+        open_rule="column" if spec.open_column else "window",
+        tier_shares=list(spec.tier_shares),
     )
     return verdict, catalog
 
@@ -143,6 +161,8 @@ def lead_tables_from_spec(spec: DatasetSpec, good_rows: pl.DataFrame, features: 
         pl.col(spec.lead_id).alias("lead_id"),
         pl.col(spec.contact_time).alias("contact_time"),
         *[pl.col(c) for c in features],
+        *([pl.col(spec.open_column).cast(pl.String).str.to_lowercase()
+           .is_in([v.lower() for v in spec.open_values]).alias(OPEN_COLUMN)] if spec.open_column else []),
     ).sort("contact_time", "contact_id")
     truth = []
     for name, target in spec.targets.items():
@@ -167,6 +187,8 @@ def _implied_contract(spec: DatasetSpec, features: dict[str, str], excluded: lis
     kind_to_dtype = {"numeric": pl.Float64, "boolean": pl.Boolean, "categorical": pl.String}
     columns += [ColumnSpec(c, kind_to_dtype[k]) for c, k in features.items()]
     columns += [ColumnSpec(c, pl.String, pii=True) for c in spec.pii_columns if c not in {x.name for x in columns}]
+    if spec.open_column:
+        columns.append(ColumnSpec(spec.open_column, pl.String))
     return SourceContract(name=spec.name, columns=tuple(columns), key=(spec.lead_id,),
                           description=f"lead file of dataset spec {spec.name}", time_column=spec.contact_time)
 

@@ -15,14 +15,10 @@ import polars as pl
 
 from wholesaler_assets.domain.contracts.choices import ModelKind, Winner
 from wholesaler_assets.domain.evaluation.gates import GateThresholds, HoldoutScores, choose_winner, evaluate_gates
-from wholesaler_assets.domain.evaluation.metrics import brier, lift_at, pr_auc, segment_ece
+from wholesaler_assets.domain.evaluation.metrics import classification_figures, pr_auc, segment_ece
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.scalars import as_float
-from wholesaler_assets.domain.training.calibration import (
-    SegmentedCalibrator,
-    expected_calibration_error,
-    fit_calibrator,
-)
+from wholesaler_assets.domain.training.calibration import SegmentedCalibrator, fit_calibrator
 from wholesaler_assets.domain.training.search import LABEL, TrainedCandidate
 from wholesaler_assets.domain.training.value_segments import value_segments
 
@@ -30,12 +26,14 @@ SEGMENT_SOURCE = "market_value"
 
 
 DEFAULT_EDGES = (150_000.0, 400_000.0)
+NO_SEGMENTS = "all"
 
 
 def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> np.ndarray:
-    """Value segments of rows (all "unknown" when the dataset has no estimated value)."""
+    """Value segments of rows; one segment, "all", when the dataset has no estimated value (a lead file):
+    a segment named "unknown" for every lead would read as missing data."""
     if SEGMENT_SOURCE not in frame.columns:
-        return value_segments(np.full(frame.height, np.nan), edges)
+        return np.full(frame.height, NO_SEGMENTS)
     return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).to_numpy(), edges)  # null -> NaN
 
 
@@ -100,10 +98,7 @@ def holdout_score_rows(holdout: pl.DataFrame, scores: dict[ModelKind, HoldoutSco
 def holdout_metrics(scores: HoldoutScores, min_segment_rows: int = GateThresholds.min_segment_rows
                     ) -> dict[str, float]:
     metrics = {
-        "holdout_pr_auc": pr_auc(scores.y, scores.prob),
-        "holdout_top_decile_lift": lift_at(scores.y, scores.prob, 0.1),
-        "holdout_ece": expected_calibration_error(scores.y, scores.prob),
-        "holdout_brier": brier(scores.y, scores.prob),
+        **{f"holdout_{name}": value for name, value in classification_figures(scores.y, scores.prob).items()},
         "cv_pr_auc": scores.train_pr_auc,
         "cv_pr_auc_mean": float(np.mean(scores.cv_pr_aucs)) if scores.cv_pr_aucs else float("nan"),
         "cv_pr_auc_std": float(np.std(scores.cv_pr_aucs)) if scores.cv_pr_aucs else float("nan"),

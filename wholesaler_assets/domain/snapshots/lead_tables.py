@@ -35,6 +35,8 @@ class DatasetCatalog:
     positive_share_bands: dict[str, list[float]] = field(default_factory=dict)
     # Ready labels are taken as final unless the spec declared a cutoff to censor them against.
     censor_provided_labels: bool = False
+    open_rule: str = "window"  # which leads are scored at the cutoff: window | column (see open_leads)
+    tier_shares: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.6])  # cumulative top shares A, B, C
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
