@@ -15,6 +15,7 @@ The exit code says whether the command did its job: 0 scored, 1 the spec or file
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -55,11 +56,13 @@ def train_lead_file(spec_path: Path, data_root: Path, tracking_uri: str | None =
     import dagster as dg
 
     from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError
-    from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
+    from wholesaler_assets.domain.ingestion.reading import FileRejected
+    from wholesaler_assets.io.dataset_spec_files import load_dataset_spec, validate_lead_file
 
-    try:
+    try:  # checked before anything is written: a spec or file that cannot be used leaves no trace
         spec = load_dataset_spec(spec_path)
-    except DatasetSpecError as error:
+        validate_lead_file(spec, dt.datetime.now(dt.UTC))
+    except (DatasetSpecError, FileRejected) as error:
         say(f"train stopped: {error}")
         return UNUSABLE
     home, uri, _ = lead_file_paths(data_root, tracking_uri)
