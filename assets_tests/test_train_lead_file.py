@@ -55,7 +55,7 @@ def trained(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("DAGSTER_HOME", raising=False)
         patch.chdir(base)  # anything written to a default (relative) place would land here
-        rc = train_lead_file(lead_file(base, extra="data_cutoff: 2023-12-20T00:00:00Z\n"), base / "data",
+        rc = train_lead_file(lead_file(base, extra="data_cutoff: 2023-12-20T00:00:00Z\nsegment_column: list_source\n"), base / "data",
                              say=said.append, model_config=LENIENT)
     return base, rc, said
 
@@ -130,6 +130,8 @@ def test_the_holdout_figures_match_sklearn_and_reach_mlflow_and_the_report(train
     assert run.data.metrics[f"{kind}_holdout_roc_auc"] == pytest.approx(evaluation["holdout_roc_auc"])
     assert f"{kind}_holdout_calibration_in_the_large" in run.data.metrics
     assert not any("unknown" in name for name in run.data.metrics)  # a lead file has no value segments
+    # The segments are the ones the spec names (segment_column: list_source), not value bands.
+    assert set(rows["segment"]) == {"tax_list", "probate", "absentee", "code_violation"}
     report = (base / "data" / "reports" / "crm_export_report.md").read_text()
     assert "| ROC-AUC |" in report and f"{evaluation['holdout_roc_auc']:.4f}" in report
     verdicts = [line for line in said if line.strip().startswith("booked_call_7d:")]
@@ -156,6 +158,9 @@ def test_no_model_promoted_exits_non_zero_saying_why(tmp_path, monkeypatch):
      "targets:\n  booked_call_7d: {outcome_time: booked_at}\ntier_shares: [0.5, 0.3, 0.6]\n", "tier_shares"),
     ("name: crm\npath: crm.csv\nlead_id: lead_id\ncontact_time: contacted_at\n"
      "targets:\n  booked_call_30d: {outcome_time: booked_at}\n", "booked_call_30d"),
+    ("name: crm\npath: crm.csv\nlead_id: lead_id\ncontact_time: contacted_at\n"
+     "targets:\n  booked_call_7d: {outcome_time: booked_at}\npii_columns: [owner_phone]\n"
+     "segment_column: owner_phone\n", "segment_column owner_phone must be a categorical feature column"),
     ("name: crm\npath: missing.csv\nlead_id: lead_id\ncontact_time: contacted_at\n"
      "targets:\n  booked_call_7d: {outcome_time: booked_at}\n", "lead file not found"),
 ])

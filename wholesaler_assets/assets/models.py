@@ -100,11 +100,12 @@ def calibrator(context: dg.AssetExecutionContext, config: ModelConfig, warehouse
                data_folder: DataFolderResource) -> dg.Output[dict]:
     """Isotonic or Platt calibration of both candidates, chosen by out-of-fold Brier, global and per value segment."""
     target = context.partition_key
-    train = training_inputs(warehouse.open(), target)["train"]
+    inputs = training_inputs(warehouse.open(), target)
     metadata: dict[str, Any] = {}
     fitted = {}
     for kind, candidate in load_candidates(data_folder.root, target).items():
-        fitted[kind], scores = calibrate(candidate, train, config.min_segment_rows, tuple(config.segment_edges))
+        fitted[kind], scores = calibrate(candidate, inputs["train"], config.min_segment_rows,
+                                         tuple(config.segment_edges), inputs["segment_column"])
         metadata[f"{kind}_method"] = fitted[kind].method
         metadata[f"{kind}_segments_calibrated"] = dg.MetadataValue.json(sorted(fitted[kind].segment_models))
         metadata.update({f"{kind}_{k}": float(v) for k, v in scores.items()})

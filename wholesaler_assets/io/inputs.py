@@ -96,6 +96,7 @@ def training_inputs(wh: WarehouseBackend, target: str) -> dict[str, Any]:
         "final": per_fold.get(FINAL_FOLD, []),
         "per_fold": {k: v for k, v in per_fold.items() if k != FINAL_FOLD},
         "kinds": feature_contract_of(catalog).kinds,
+        "segment_column": catalog.segment_column,  # a lead file's calibration segments (None: value bands)
     }
 
 

@@ -65,6 +65,8 @@ class DatasetSpec(BaseModel):
     open_values: list[str] = ["true", "1", "yes", "open"]
     # Tiers of a scored batch by its probability quantiles: the top share in A, down to C (cumulative).
     tier_shares: tuple[float, float, float] = (0.1, 0.3, 0.6)
+    # Calibration and ECE segments: the values of this (categorical) feature column; none: one segment.
+    segment_column: str | None = None
 
     @model_validator(mode="after")
     def _tier_shares_rise(self) -> DatasetSpec:
@@ -135,6 +137,10 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
     if missing:
         raise DatasetSpecError(f"lead file {spec.path.name} lacks column(s) named in the spec: {', '.join(missing)}")
     features, excluded = infer_attribute_kinds(sample, spec)
+    if spec.segment_column and features.get(spec.segment_column) not in ("categorical", "boolean"):
+        why = excluded.get(spec.segment_column, features.get(spec.segment_column, "not in the file"))
+        raise DatasetSpecError(f"segment_column {spec.segment_column} must be a categorical feature column "
+                               f"of {spec.path.name} ({why})")
     contract = _implied_contract(spec, features, list(excluded))
     verdict = validate_file(data, spec.path.name, contract, now, max_bad_row_share)
     cutoff = spec.data_cutoff or _latest_time(verdict.good_rows, spec)
@@ -148,6 +154,7 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
         positive_share_bands={k: list(v) for k, v in spec.positive_share_band.items()},
         censor_provided_labels=spec.data_cutoff is not None,
         open_rule="column" if spec.open_column else "window",
+        segment_column=spec.segment_column,
         tier_shares=list(spec.tier_shares),
     )
     return verdict, catalog

@@ -27,11 +27,16 @@ SEGMENT_SOURCE = "market_value"
 
 DEFAULT_EDGES = (150_000.0, 400_000.0)
 NO_SEGMENTS = "all"
+MISSING_SEGMENT = "missing"
 
 
-def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> np.ndarray:
-    """Value segments of rows; one segment, "all", when the dataset has no estimated value (a lead file):
-    a segment named "unknown" for every lead would read as missing data."""
+def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES, column: str | None = None
+                ) -> np.ndarray:
+    """Segments of rows: the values of `column` when a lead file's spec names one (missing values are
+    "missing"), else value bands; one segment, "all", when the dataset has no estimated value (a lead
+    file without a segment column): a segment named "unknown" for every lead would read as missing data."""
+    if column is not None:
+        return frame.get_column(column).cast(pl.String).fill_null(MISSING_SEGMENT).to_numpy().astype(str)
     if SEGMENT_SOURCE not in frame.columns:
         return np.full(frame.height, NO_SEGMENTS)
     return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).to_numpy(), edges)  # null -> NaN
@@ -41,9 +46,10 @@ _DISTRESS_ORDER = (("in_foreclosure", "foreclosure"), ("tax_delinquent", "tax_de
                    ("in_probate", "probate"), ("vacant", "vacant"))
 
 
-def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> pl.DataFrame:
-    """The cohorts explanations are summarised by: value segment, channel and main distress type."""
-    columns = [pl.Series("value_segment", segments_of(frame, edges))]
+def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES, column: str | None = None
+               ) -> pl.DataFrame:
+    """The cohorts explanations are summarised by: (value) segment, channel and main distress type."""
+    columns = [pl.Series("value_segment" if column is None else column, segments_of(frame, edges, column))]
     if "channel" in frame.columns:
         columns.append(frame.get_column("channel"))
     if all(flag in frame.columns for flag, _ in _DISTRESS_ORDER):
@@ -56,13 +62,14 @@ def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) ->
 
 def calibrate(candidate: TrainedCandidate, train: pl.DataFrame,
               min_segment_rows: int = GateThresholds.min_segment_rows,
-              edges: tuple[float, ...] = DEFAULT_EDGES) -> tuple[SegmentedCalibrator, dict[str, float]]:
-    """Fit the calibrator on the candidate's out-of-fold scores; it keeps the segment edges it used."""
-    oof = candidate.cv.oof.join(train.select("contact_id", *[c for c in (SEGMENT_SOURCE,) if c in train.columns]),
-                                on="contact_id", how="left")
-    fitted, scores = fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(), segments_of(oof, edges),
-                                    min_segment_rows)
-    return replace(fitted, edges=tuple(edges)), scores
+              edges: tuple[float, ...] = DEFAULT_EDGES, segment_column: str | None = None
+              ) -> tuple[SegmentedCalibrator, dict[str, float]]:
+    """Fit the calibrator on the candidate's out-of-fold scores; it keeps the segments it used."""
+    source = [c for c in (SEGMENT_SOURCE, segment_column) if c is not None and c in train.columns]
+    oof = candidate.cv.oof.join(train.select("contact_id", *source), on="contact_id", how="left")
+    fitted, scores = fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(),
+                                    segments_of(oof, edges, segment_column), min_segment_rows)
+    return replace(fitted, edges=tuple(edges), segment_column=segment_column), scores
 
 
 def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator, holdout: pl.DataFrame
@@ -74,7 +81,7 @@ def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator,
     an in-sample gap would fail every good model; the gap between cross-validated and
     out-of-time performance is what shows over-fitting to the search and drift over time.
     """
-    segments = segments_of(holdout, calibrator.edges)
+    segments = segments_of(holdout, calibrator.edges, calibrator.segment_column)
     return HoldoutScores(
         y=holdout[LABEL].to_numpy(),
         prob=calibrator.predict(candidate.predict(holdout), segments),

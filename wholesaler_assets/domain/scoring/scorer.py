@@ -73,7 +73,8 @@ class TargetModel:
 
     def probabilities(self, frame: pl.DataFrame, matrix: np.ndarray | None = None,
                       segments: np.ndarray | None = None) -> np.ndarray:
-        segments = segments_of(frame, self.calibrator.edges) if segments is None else segments
+        segments = (segments_of(frame, self.calibrator.edges, self.calibrator.segment_column) if segments is None
+                    else segments)
         return np.clip(self.calibrator.predict(self.raw_scores(frame, matrix), segments), 0.0, 1.0)
 
     def contributions(self, frame: pl.DataFrame, method: str = EXACT, matrix: np.ndarray | None = None
@@ -184,12 +185,13 @@ class Scorer:
     def probabilities(self, features: pl.DataFrame, matrices: list[np.ndarray] | None = None) -> list[pl.Series]:
         """The calibrated `p_<target>` of every model, in the models' order (batch, endpoint and monitoring)."""
         matrices = self.matrices(features) if matrices is None else matrices
-        segments: dict[tuple[float, ...], np.ndarray] = {}  # value segments, once per set of edges
-        for m in self.models:
-            if tuple(m.calibrator.edges) not in segments:
-                segments[tuple(m.calibrator.edges)] = segments_of(features, m.calibrator.edges)
-        return [pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
-                for m, matrix in zip(self.models, matrices, strict=True)]
+        segments: dict[tuple[tuple[float, ...], str | None], np.ndarray] = {}  # once per edges (or column)
+        keys = [(tuple(m.calibrator.edges), m.calibrator.segment_column) for m in self.models]
+        for edges, column in keys:
+            if (edges, column) not in segments:
+                segments[(edges, column)] = segments_of(features, edges, column)
+        return [pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[key]))
+                for m, matrix, key in zip(self.models, matrices, keys, strict=True)]
 
     def numbers(self, records: pl.DataFrame, features: pl.DataFrame, matrices: list[np.ndarray] | None = None
                 ) -> pl.DataFrame:

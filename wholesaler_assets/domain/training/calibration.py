@@ -186,6 +186,8 @@ class SegmentedCalibrator:
     segment_models: dict[str, object]    # segment label -> fitted model of the same kind
     # Estimated-value edges the segment labels were cut at; scoring cuts new rows the same way.
     edges: tuple[float, ...] = (150_000, 400_000)
+    # A lead file's segments: the values of this column (its spec's segment_column), not value bands.
+    segment_column: str | None = None
 
     def predict(self, raw: np.ndarray, segments: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities for raw scores in [0, 1], per segment where a model exists."""
