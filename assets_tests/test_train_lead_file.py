@@ -55,8 +55,8 @@ def trained(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("DAGSTER_HOME", raising=False)
         patch.chdir(base)  # anything written to a default (relative) place would land here
-        rc = train_lead_file(lead_file(base, extra="data_cutoff: 2023-12-20T00:00:00Z\nsegment_column: list_source\n"), base / "data",
-                             say=said.append, model_config=LENIENT)
+        spec = lead_file(base, extra="data_cutoff: 2023-12-20T00:00:00Z\nsegment_column: list_source\n")
+        rc = train_lead_file(spec, base / "data", say=said.append, model_config=LENIENT)
     return base, rc, said
 
 

@@ -232,7 +232,8 @@ def test_the_same_path_works_on_a_bring_your_own_dataset_with_one_target(tmp_pat
     assert "owner_name" not in " ".join(scored["top_reasons"])
     # No property facts: no ARV, buy-box or expected value; the request's leads ranked among themselves.
     assert not {"arv", "arv_method", "expected_value", "passes_buy_box", "priority_basis"} & set(scored.columns)
-    assert scored["tier"].tolist() == ["A", "D"] and scored["priority_score"].tolist() == [100.0, 50.0]
+    # Two leads: the top 10% (1 lead) is A; the 2nd is within the top 60%, so C.
+    assert scored["tier"].tolist() == ["A", "C"] and scored["priority_score"].tolist() == [100.0, 50.0]
     from wholesaler_assets.assets.scoring import scored_leads
 
     daily = dg.materialize([scored_leads], resources=resources, partition_key="2025-06-30")
