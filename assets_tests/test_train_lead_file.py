@@ -187,3 +187,22 @@ def test_the_demo_refuses_a_dataset_spec_and_points_at_train(tmp_path, capsys):
     assert main(["demo", "--dataset-spec", str(spec), "--data-root", str(tmp_path / "data")]) == 2
     assert f"wholesaler train --dataset-spec {spec}" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.slow
+def test_from_the_launchpad_a_target_the_file_lacks_is_refused_with_the_reason(trained):
+    import dagster as dg
+
+    from wholesaler_assets.cli_train import lead_file_definitions
+    from wholesaler_assets.replay import failure_of
+
+    base, _, _ = trained
+    defs = lead_file_definitions(base / "data", base / "crm.yaml", None)
+    with dg.DagsterInstance.ephemeral() as instance:
+        tables = defs.resolve_job_def("training_data_job").execute_in_process(
+            instance=instance, partition_key="deal_30d", raise_on_error=False)
+        models = defs.resolve_job_def("model_training_job").execute_in_process(
+            instance=instance, partition_key="deal_30d", raise_on_error=False)
+    assert tables.success and not tables.asset_materializations_for_node("training_table")
+    assert not models.success and "dataset crm_export has no deal_30d: nothing to train" in failure_of(models)
+    assert not (base / "data" / "models" / "deal_30d").exists()
