@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from wholesaler_assets.cli_train import evaluation_table, model_verdict
+from wholesaler_assets.cli_train import dagster_instance, evaluation_table, model_verdict
 from wholesaler_assets.domain.contracts.sources import CONTRACTS, contract_markdown
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
@@ -156,7 +156,6 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import dagster as dg  # the CLI's other commands should not pay for importing Dagster
 
     from wholesaler_assets.definitions import build_definitions, embedded_resources
     from wholesaler_assets.io.landing import DataLayout, ensure_synthetic_market
@@ -170,7 +169,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"      {'written' if wrote else 'already there (same seed and size): kept'}")
 
     defs = build_definitions(embedded_resources(args.data_root))
-    instance = dg.DagsterInstance.get()
+    instance = dagster_instance(layout.root)  # DAGSTER_HOME, else <data root>/dagster_home
     _step(2, "ingest_job: validate landing files, load raw tables, build lead tables")
     result = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
                                                                     raise_on_error=False)

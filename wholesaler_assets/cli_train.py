@@ -39,6 +39,16 @@ def lead_file_paths(data_root: Path, tracking_uri: str | None) -> tuple[Path, st
     return home, tracking_uri or f"sqlite:///{store}/mlflow.db", str(store / "artifacts")
 
 
+def dagster_instance(data_root: Path):
+    """The Dagster instance of DAGSTER_HOME, else of <data root>/dagster_home (created): a command run
+    outside the Makefile needs no DAGSTER_HOME."""
+    import dagster as dg
+
+    home = lead_file_paths(data_root, None)[0]
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_config(str(home))
+
+
 def lead_file_definitions(data_root: Path, spec_path: Path, tracking_uri: str | None):
     """The platform's definitions bound to the data root, the spec and the MLflow store."""
     from wholesaler_assets.definitions import build_definitions, embedded_resources
@@ -53,7 +63,6 @@ def lead_file_definitions(data_root: Path, spec_path: Path, tracking_uri: str | 
 def train_lead_file(spec_path: Path, data_root: Path, tracking_uri: str | None = None, say=print,
                     model_config: dict[str, Any] | None = None) -> int:
     """Train on the file's targets, register what passed, score the open leads; the exit code (module doc)."""
-    import dagster as dg
 
     from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError
     from wholesaler_assets.domain.ingestion.reading import FileRejected
@@ -66,9 +75,8 @@ def train_lead_file(spec_path: Path, data_root: Path, tracking_uri: str | None =
         say(f"train stopped: {error}")
         return UNUSABLE
     home, uri, _ = lead_file_paths(data_root, tracking_uri)
-    home.mkdir(parents=True, exist_ok=True)
     data_root.mkdir(parents=True, exist_ok=True)
-    instance = dg.DagsterInstance.from_config(str(home))
+    instance = dagster_instance(data_root)
     defs = lead_file_definitions(data_root, spec_path, tracking_uri)
     say(f"{spec.name}: {spec.path} (Dagster home {home}, MLflow {uri})")
 
