@@ -63,7 +63,6 @@ def lead_file_definitions(data_root: Path, spec_path: Path, tracking_uri: str | 
 def train_lead_file(spec_path: Path, data_root: Path, tracking_uri: str | None = None, say=print,
                     model_config: dict[str, Any] | None = None) -> int:
     """Train on the file's targets, register what passed, score the open leads; the exit code (module doc)."""
-
     from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError
     from wholesaler_assets.domain.ingestion.reading import FileRejected
     from wholesaler_assets.io.dataset_spec_files import load_dataset_spec, validate_lead_file
