@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test test-fast lint install dev validate bench replay clean
+.PHONY: demo test test-fast lint install dev validate bench replay train clean
 
 $(STAMP): pyproject.toml setup.py
 	@echo "==> creating $(VENV) and installing wholesaler-leads (about 1-2 minutes the first time)"
@@ -36,6 +36,10 @@ lint: $(STAMP)
 replay: $(STAMP)
 	@$(BIN)/wholesaler replay $(ARGS)
 
+# Your own lead file (docs/bring-your-own-data.md), e.g. make train ARGS="--dataset-spec my.yaml"
+train: $(STAMP)
+	@$(BIN)/wholesaler train $(ARGS)
+
 dev: $(STAMP)
 	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
@@ -46,4 +50,4 @@ bench: $(STAMP)
 	@$(BIN)/python benchmarks/bench_ingest.py
 
 clean:
-	rm -rf data data-replay .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs
+	rm -rf data data-replay data-leads .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

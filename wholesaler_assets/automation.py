@@ -96,6 +96,12 @@ lead_file_job = dg.define_asset_job(
                 "training features (no landing folders, no snapshots).",
 )
 
+lead_file_scoring_job = dg.define_asset_job(
+    "lead_file_scoring_job",
+    selection=dg.AssetSelection.assets("lead_file_scores"),
+    description="A lead file's open leads at its cutoff: scored by the champion, ranked, exported as a queue.",
+)
+
 lead_file_monitoring_job = dg.define_asset_job(
     "lead_file_monitoring_job",
     selection=dg.AssetSelection.assets("lead_file_monitoring"),

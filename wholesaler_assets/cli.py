@@ -1,15 +1,15 @@
-"""The `wholesaler` command: generate a synthetic market, run the demo, print the data contracts."""
+"""The `wholesaler` command: generate a synthetic market, run the demo, train on a lead file, print contracts."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from wholesaler_assets.cli_train import dagster_instance, evaluation_table, model_verdict
 from wholesaler_assets.domain.contracts.sources import CONTRACTS, contract_markdown
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
@@ -35,7 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--data-root", default="data")
     demo.add_argument("--snapshot-every-days", type=int, default=7,
                       help="history of snapshots to take, one every N days up to the data cutoff")
-    demo.add_argument("--dataset-spec", default=None, help="learn from your own lead file (YAML spec)")
+    demo.add_argument("--dataset-spec", default=None, help=argparse.SUPPRESS)  # refused: see `wholesaler train`
+
+    train = commands.add_parser("train", help="learn from your own lead file (no synthetic market): train, "
+                                "register, score its open leads")
+    train.add_argument("--dataset-spec", required=True, help="the YAML spec of your lead file "
+                       "(docs/bring-your-own-data.md)")
+    train.add_argument("--data-root", default="data-leads", help="its own folder (warehouse, models, reports, "
+                       "exports, dagster_home, mlruns)")
+    train.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: <data-root>/mlruns)")
 
     rep = commands.add_parser("replay", help="release the synthetic market day by day, each day a Dagster run")
     rep.add_argument("--data-root", default="data-replay", help="its own folder (landing, warehouse, reports)")
@@ -89,7 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                           args.shift_on)
         return replay(plan, Path(args.data_root), Path(args.mlruns or f"{args.data_root}/mlruns"))
     if args.command == "demo":
+        if args.dataset_spec:
+            print("the demo is the synthetic showcase and does not read a dataset spec: train on your lead file "
+                  f"with `wholesaler train --dataset-spec {args.dataset_spec}`", file=sys.stderr)
+            return 2
         return _demo(args)
+    if args.command == "train":
+        from wholesaler_assets.cli_train import train_lead_file
+
+        return train_lead_file(Path(args.dataset_spec), Path(args.data_root), args.tracking_uri)
     if args.command == "rollback":
         return _rollback(args)
     if args.command == "serving-schema":
@@ -140,7 +156,6 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import dagster as dg  # the CLI's other commands should not pay for importing Dagster
 
     from wholesaler_assets.definitions import build_definitions, embedded_resources
     from wholesaler_assets.io.landing import DataLayout, ensure_synthetic_market
@@ -153,8 +168,8 @@ def _demo(args: argparse.Namespace) -> int:
     wrote = ensure_synthetic_market(layout, market)
     print(f"      {'written' if wrote else 'already there (same seed and size): kept'}")
 
-    defs = build_definitions(embedded_resources(args.data_root, args.dataset_spec))
-    instance = dg.DagsterInstance.get()
+    defs = build_definitions(embedded_resources(args.data_root))
+    instance = dagster_instance(layout.root)  # DAGSTER_HOME, else <data root>/dagster_home
     _step(2, "ingest_job: validate landing files, load raw tables, build lead tables")
     result = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
                                                                     raise_on_error=False)
@@ -195,9 +210,8 @@ def _demo(args: argparse.Namespace) -> int:
         run = models.execute_in_process(instance=instance, partition_key=target, run_config=QUIET_RUN,
                                         raise_on_error=False)
         evaluation = run.asset_materializations_for_node("model_evaluation")
-        verdict = evaluation[0].metadata["why"].value if evaluation else "evaluation did not run"
-        print(f"      {target}: {verdict}")
-        _report_run(run)
+        print(f"      {target}: {model_verdict(evaluation[0].metadata) if evaluation else _failure_reason(run)}")
+        _report_run(run, verdict_printed=bool(evaluation))
     valuation = defs.resolve_job_def("valuation_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
                                                                          raise_on_error=False)
     arv = valuation.asset_materializations_for_node("arv_model")
@@ -276,8 +290,10 @@ def _failure_reason(result) -> str:
     return line.removeprefix("dagster._core.definitions.events.Failure: ")
 
 
-def _report_run(result) -> None:
+def _report_run(result, verdict_printed: bool = False) -> None:
     for evaluation in result.get_asset_check_evaluations():
+        if verdict_printed and evaluation.asset_key.to_user_string() == "model_evaluation":
+            continue  # its failed gates are in the verdict already
         if not evaluation.passed:
             verdict = "warning" if evaluation.severity.value == "WARN" else "FAILED"
             print(f"      check {evaluation.asset_key.to_user_string()}.{evaluation.check_name} {verdict}: "
@@ -305,12 +321,7 @@ def _write_demo_report(defs, layout) -> str:
         for r in shares.iter_rows(named=True):
             lines.append(f"| {r['target']} | {r['n']:,} | {r['positive_share']:.2%} | {r['holdout']:,} | "
                          f"{kept.get(r['target'], 0)} |")
-    evaluations = sorted((layout.root / "models").glob("*/evaluation.json"))
-    if evaluations:
-        lines += ["", "| model | winner | holdout PR-AUC | why |", "|---|---|---|---|"]
-        for path in evaluations:
-            e = json.loads(path.read_text())
-            lines.append(f"| {e['target']} | {e['winner']} | {e['holdout_pr_auc']:.4f} | {e['explanation']} |")
+    lines += ["", *evaluation_table(layout.root / "models")]
     lines += ["", "| source | file | status | rows loaded | rows quarantined | reason |", "|---|---|---|---|---|---|"]
     for r in manifest.sort("source", "file_name").iter_rows(named=True):
         lines.append(f"| {r['source']} | {r['file_name']} | {r['status']} | {r['rows_loaded']:,} | "

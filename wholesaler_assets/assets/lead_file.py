@@ -1,24 +1,78 @@
-"""Monitoring of a user's lead file, month by month after the champion's training cutoff."""
+"""A user's lead file: its open leads scored at the cutoff, and its months after the cutoff monitored."""
 
 import datetime as dt
 
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, gate_check, preview
+from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, gate_check, parameter_default, preview
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
 from wholesaler_assets.domain.monitoring.estimation import N_DRAWS
 from wholesaler_assets.domain.monitoring.monthly import MONTH, LabelRule, month_drift, month_figures
+from wholesaler_assets.domain.scoring.batch import score_batch
+from wholesaler_assets.domain.scoring.lead_file import tier_ranges
+from wholesaler_assets.domain.scoring.ranking import queue_order
 from wholesaler_assets.domain.snapshots.lead_tables import SYNTHETIC_MARKET
 from wholesaler_assets.io.drift_reports import save_drift_report
 from wholesaler_assets.io.inputs import load_catalog
 from wholesaler_assets.io.registry import CHAMPION
-from wholesaler_assets.io.scoring_inputs import load_scorer, scored_lead_file
+from wholesaler_assets.io.reports import write_priority_queue
+from wholesaler_assets.io.scoring_inputs import load_scorer, open_lead_records, scored_lead_file
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 
 GROUP = "monitoring"
 TABLE = "lead_file_monitoring"
+SCORES_TABLE = "lead_file_scores"
+
+
+class LeadFileScoringConfig(dg.Config):
+    """Which model scores, and how many of the best leads get exact reasons."""
+
+    model_alias: str = CHAMPION
+    exact_reasons_top_n: int = parameter_default(score_batch, "exact_top_n")
+    chunk_rows: int = parameter_default(score_batch, "chunk_rows")
+
+
+@dg.asset(retry_policy=STORAGE_RETRY, deps=["lead_contacts", "lead_outcomes", "registered_scorer"],
+          group_name="scoring", kinds={"mlflow", "xgboost", "polars"}, owners=OWNERS, code_version="1")
+def lead_file_scores(config: LeadFileScoringConfig, warehouse: WarehouseResource, mlflow_tracking: MlflowResource,
+                     data_folder: DataFolderResource) -> dg.MaterializeResult:
+    """A lead file's open leads at its cutoff, scored by the champion and ranked within the batch, as a queue."""
+    wh = warehouse.open()
+    catalog = load_catalog(wh)
+    if catalog.origin == SYNTHETIC_MARKET:
+        raise dg.Failure("lead_file_scores scores a dataset spec's lead file; the synthetic market is scored day "
+                         "by day by scored_leads", allow_retries=False)
+    scorer, version = load_scorer(mlflow_tracking, config.model_alias)
+    cutoff = dt.datetime.fromisoformat(catalog.data_cutoff)
+    records = open_lead_records(wh, scorer, catalog, cutoff)
+    if records.height == 0:
+        rule = ("no lead's open_column marks it open" if catalog.open_rule == "column" else
+                "no lead was contacted within its target window before the cutoff without an outcome and "
+                "outside the training tables; name the open leads with open_column in the spec")
+        raise dg.Failure(f"nothing to score in {catalog.name} at its cutoff {catalog.data_cutoff}: {rule}",
+                         allow_retries=False)
+    scored, stats = score_batch(scorer, records, None, config.exact_reasons_top_n, config.chunk_rows)
+    queue = queue_order(scored)
+    wh.replace_table(SCORES_TABLE, queue)
+    csv = write_priority_queue(data_folder.layout().root / "exports", cutoff.date(), queue, f"{catalog.name}_queue")
+    value = f"p_{scorer.value_model.target}"
+    return dg.MaterializeResult(metadata={
+        "dataset": catalog.name,
+        "as_of": catalog.data_cutoff,
+        "open_rule": catalog.open_rule,
+        "scored_leads": queue.height,
+        "model_version": scorer.model_version,
+        "model_registry_version": version,
+        "ranked_by": value,
+        "tiers": dg.MetadataValue.json(tier_ranges(queue, value)),
+        "reasons_exact": stats.reasons_exact,
+        "csv": dg.MetadataValue.path(str(csv)),
+        "table": f"{warehouse.describe()}:{SCORES_TABLE}",
+        "top_of_queue": preview(queue.select("queue_rank", "lead_id", "tier", "priority_score", value,
+                                             "top_reasons"), rows=10),
+    })
 
 
 class LeadFileMonitoringConfig(dg.Config):
@@ -84,4 +138,4 @@ def lead_file_monitoring(context: dg.AssetExecutionContext, config: LeadFileMoni
         details={"months_outside": off.height, "months_drifted": drifted}), severity=dg.AssetCheckSeverity.WARN)
 
 
-LEAD_FILE_ASSETS = [lead_file_monitoring]
+LEAD_FILE_ASSETS = [lead_file_scores, lead_file_monitoring]

@@ -9,6 +9,7 @@ import polars as pl
 from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check
 from wholesaler_assets.domain.contracts.choices import MODEL_KINDS
 from wholesaler_assets.domain.evaluation.gates import GateThresholds
+from wholesaler_assets.domain.evaluation.metrics import figures_line
 from wholesaler_assets.domain.evaluation.target_evaluation import evaluate_target, evaluation_figures
 from wholesaler_assets.domain.evaluation.verdict import DEFAULT_EDGES, calibrate, holdout_score_rows
 from wholesaler_assets.domain.training.search import SEARCH_CONFIGS, TrainedCandidate, train_baseline, train_xgboost
@@ -37,6 +38,11 @@ EVALUATION_CHECKS = {
     "cv_stability": "Coefficient of variation of fold PR-AUC below 20%.",
     "train_holdout_gap": "Cross-validated PR-AUC lift within 15% of the holdout's.",
 }
+
+
+# The holdout figures shown beside the verdict (names of `classification_figures`).
+FIGURES = ("pr_auc", "roc_auc", "top_decile_lift", "brier", "ece", "mean_predicted", "actual_rate",
+           "calibration_in_the_large")
 
 
 class ModelConfig(dg.Config):
@@ -94,11 +100,12 @@ def calibrator(context: dg.AssetExecutionContext, config: ModelConfig, warehouse
                data_folder: DataFolderResource) -> dg.Output[dict]:
     """Isotonic or Platt calibration of both candidates, chosen by out-of-fold Brier, global and per value segment."""
     target = context.partition_key
-    train = training_inputs(warehouse.open(), target)["train"]
+    inputs = training_inputs(warehouse.open(), target)
     metadata: dict[str, Any] = {}
     fitted = {}
     for kind, candidate in load_candidates(data_folder.root, target).items():
-        fitted[kind], scores = calibrate(candidate, train, config.min_segment_rows, tuple(config.segment_edges))
+        fitted[kind], scores = calibrate(candidate, inputs["train"], config.min_segment_rows,
+                                         tuple(config.segment_edges), inputs["segment_column"])
         metadata[f"{kind}_method"] = fitted[kind].method
         metadata[f"{kind}_segments_calibrated"] = dg.MetadataValue.json(sorted(fitted[kind].segment_models))
         metadata.update({f"{kind}_{k}": float(v) for k, v in scores.items()})
@@ -132,16 +139,18 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
          **{f"gate_{k}": v for k, v in thresholds.__dict__.items()},
          **{f"{kind}_calibration": calibrators[kind].method for kind in MODEL_KINDS}},
         metrics, verdict.gates, model_reports_folder(reports, target))
+    judged = metrics[verdict.judged_kind]
+    figures = {name: judged[f"holdout_{name}"] for name in FIGURES}
     write_evaluation(data_folder.root, target, {
-        "target": target, **verdict.as_dict(), "run_id": run_id,
-        "holdout_pr_auc": metrics[verdict.judged_kind]["holdout_pr_auc"]})
+        "target": target, **verdict.as_dict(), "run_id": run_id, "judged": verdict.judged_kind,
+        **{f"holdout_{name}": value for name, value in figures.items()}})
     yield dg.MaterializeResult(metadata={
         "winner": verdict.winner,
         "why": verdict.explanation,
+        "holdout_figures": f"{verdict.judged_kind}: {figures_line(figures)}",
         "xgboost_holdout_pr_auc": metrics["xgboost"]["holdout_pr_auc"],
         "baseline_holdout_pr_auc": metrics["baseline"]["holdout_pr_auc"],
-        "holdout_top_decile_lift": metrics[verdict.judged_kind]["holdout_top_decile_lift"],
-        "holdout_ece": metrics[verdict.judged_kind]["holdout_ece"],
+        **{f"holdout_{name}": value for name, value in figures.items() if name != "pr_auc"},
         "mlflow_run": dg.MetadataValue.url(run_url),
         "mlflow_run_id": run_id,
         "explanations": dg.MetadataValue.md(evaluation.explanations),

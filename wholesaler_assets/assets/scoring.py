@@ -73,7 +73,7 @@ def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, wareh
                                 config.chunk_rows)
     scored = with_lead_context(scored, records, lead_splits(wh, scorer.value_model.target),
                                clock.now(), scorer.buy_box)
-    figures = tier_figures(scored)
+    figures, ordered = tier_figures(scored), queue_order(scored)
     yield dg.Output(scored, metadata={
         "active_leads": records.height,
         "scored_leads": scored.height,
@@ -81,15 +81,13 @@ def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, wareh
         "model_registry_version": version,
         "model_run_id": scorer.model_run_id,
         **{f"tier_{t}_leads": figures["leads_per_tier"][t] for t in TIERS},
-        "share_passing_buy_box": figures["share_passing_buy_box"],
-        "p90_priority_score": figures["p90_priority_score"],
-        "median_profit_top_decile_priority": figures["median_profit_top_decile_priority"],
-        "arv_fallback_share": figures["arv_fallback_share"],
+        **{k: figures[k] for k in ("share_passing_buy_box", "p90_priority_score", "median_profit_top_decile_priority",
+                                   "arv_fallback_share") if k in figures},  # none for a lead file
         "reasons_reused": stats.reasons_reused,
         "reasons_exact": stats.reasons_exact,
         "reasons_approximate": stats.reasons_approximate,
-        "preview": preview(queue_order(scored).select("queue_rank", "lead_id", "tier", "priority_score",
-                                                      "expected_value", "conservative_profit", "narrative")),
+        "preview": preview(ordered.select(*_present(ordered, "queue_rank", "lead_id", "tier", "priority_score",
+                                                    "expected_value", "conservative_profit", "narrative"))),
     })
     for gate in scoring_gates(scored, records.height, as_domain(config, ScoringThresholds)):
         yield gate_check(gate, partition=context.partition_key)
@@ -132,6 +130,11 @@ class QueueConfig(dg.Config):
     top_n: int | None = None  # None: every active lead
 
 
+def _present(frame: pl.DataFrame, *columns: str) -> list[str]:
+    """The columns `frame` has (a lead file's scores carry no expected value or profit)."""
+    return [c for c in columns if c in frame.columns]
+
+
 def _buy_box_of(scored: pl.DataFrame) -> BuyBoxConfig:
     """The buy-box settings the scores were made with (stored beside them by scored_leads)."""
     settings = scored["buy_box_settings"][0] if "buy_box_settings" in scored.columns else None
@@ -150,7 +153,8 @@ def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, wareh
         queue = queue.head(config.top_n)
     layout = data_folder.layout()
     csv_path = write_priority_queue(layout.root / "exports", day, queue)
-    tier_a = queue.filter(pl.col("tier") == "A")
+    # Profitability reports audit the buy-box: a lead file (no property facts) has none to audit.
+    tier_a = queue.filter((pl.col("tier") == "A") & ("passes_buy_box" in queue.columns))
     audited = evaluate_deals(tier_a, _buy_box_of(tier_a), audit=True) if tier_a.height else tier_a
     report_dir = layout.reports / "profitability" / day.isoformat()
     reports = write_lead_reports(report_dir, audited.to_dicts(),
@@ -160,8 +164,9 @@ def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, wareh
         "rows": queue.height,
         "tier_a_reports": len(reports),
         "reports_index": dg.MetadataValue.path(str(report_dir / "index.md")),
-        "median_profit_top_decile_priority": tier_figures(queue)["median_profit_top_decile_priority"],
-        "top_of_queue": preview(queue.select("queue_rank", "lead_id", "tier", "priority_score", "expected_value",
-                                             "conservative_profit", "top_reasons"), rows=10),
+        **{k: v for k, v in tier_figures(queue).items() if k == "median_profit_top_decile_priority"},
+        "top_of_queue": preview(queue.select(*_present(queue, "queue_rank", "lead_id", "tier", "priority_score",
+                                                       "expected_value", "conservative_profit", "top_reasons")),
+                                rows=10),
     })
 

@@ -90,6 +90,10 @@ def training_table(context: dg.AssetExecutionContext, config: TrainingTableConfi
         # No table and no materialization, so nothing downstream runs; the checks must still answer.
         reason = f"dataset {catalog.name} has no {target.name}: partition skipped, not faked"
         context.log.info(reason)
+        for stale in ("training_table", "training_folds", "feature_selection"):  # a previous dataset's rows go
+            if wh.table_exists(stale):
+                wh.replace_partition(stale, wh.read(stale, "target = ?", [target.name]).head(0), "target",
+                                     target.name)
         for gate in not_applicable(list(TRAINING_TABLE_CHECKS), reason):
             yield gate_check(gate, partition=target.name)
         return

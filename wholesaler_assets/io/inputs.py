@@ -92,6 +92,9 @@ def target_table(wh: WarehouseBackend, target: str) -> tuple[pl.DataFrame, dict[
 def training_inputs(wh: WarehouseBackend, target: str) -> dict[str, Any]:
     """The target's training rows, folds and selected features (final and per fold)."""
     catalog = load_catalog(wh)
+    if target not in catalog.targets:
+        raise dg.Failure(f"dataset {catalog.name} has no {target}: nothing to train (its targets: "
+                         f"{', '.join(sorted(catalog.targets))})", allow_retries=False)
     table = wh.read("training_table", "target = ?", [target])
     selection = wh.read("feature_selection", "target = ? and selected", [target]).sort("fold", "position")
     per_fold = {int(f): selection.filter(pl.col("fold") == f)["feature"].to_list()
@@ -105,6 +108,7 @@ def training_inputs(wh: WarehouseBackend, target: str) -> dict[str, Any]:
         "final": per_fold.get(FINAL_FOLD, []),
         "per_fold": {k: v for k, v in per_fold.items() if k != FINAL_FOLD},
         "kinds": feature_contract_of(catalog).kinds,
+        "segment_column": catalog.segment_column,  # a lead file's calibration segments (None: value bands)
     }
 
 

@@ -57,6 +57,7 @@ def build_scorer(models: list[TargetModel], catalog: DatasetCatalog, wh: Warehou
     """The scorer around the chosen models: ARV (or, unless it passed its gates, its fallback medians),
     market levels and settings."""
     if catalog.origin == "dataset_spec":
+        tiers = TierConfig(**{**tiers.as_dict(), "quantile_shares": tuple(catalog.tier_shares)})
         return Scorer(models, None, ({}, {}), pl.DataFrame(), {}, tiers=tiers,
                       spec_features=dict(catalog.feature_columns), exact_reasons_max_rows=exact_reasons_max_rows)
     sales = wh.read("comparable_sales")

@@ -64,12 +64,13 @@ def write_evaluation_files(out: Path, feature_order: Mapping[str, Any], folds: p
     return {name: out / f"{name}.png" for name in figures}
 
 
-def write_priority_queue(exports: Path, day: dt.date, queue: pl.DataFrame) -> Path:
+def write_priority_queue(exports: Path, day: dt.date, queue: pl.DataFrame, name: str = "priority_queue") -> Path:
     """The ranked list as CSV: the columns the team reads first, then the rest (no internals)."""
-    path = exports / f"priority_queue_{day}.csv"
+    path = exports / f"{name}_{day}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    rest = [c for c in queue.columns if c not in QUEUE_COLUMNS_FIRST and c not in QUEUE_COLUMNS_LEFT_OUT]
-    write_csv(queue.select(*QUEUE_COLUMNS_FIRST, *rest), path)
+    first = [c for c in QUEUE_COLUMNS_FIRST if c in queue.columns]  # a lead file has no expected value or profit
+    rest = [c for c in queue.columns if c not in first and c not in QUEUE_COLUMNS_LEFT_OUT]
+    write_csv(queue.select(*first, *rest), path)
     return path
 
 

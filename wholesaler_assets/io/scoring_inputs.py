@@ -11,9 +11,11 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
+from wholesaler_assets.domain.scoring.lead_file import open_leads
 from wholesaler_assets.domain.scoring.ranking import latest_splits
 from wholesaler_assets.domain.scoring.scorer import Scorer
-from wholesaler_assets.io.inputs import SCORED_TABLE
+from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
+from wholesaler_assets.io.inputs import SCORED_TABLE, load_catalog
 from wholesaler_assets.io.warehouse import WarehouseBackend
 from wholesaler_assets.resources import MlflowResource
 
@@ -48,13 +50,9 @@ def latest_snapshot(wh: WarehouseBackend, day: dt.date, max_age_days: int = 7) -
 
 def active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, max_snapshot_age_days: int,
                    next_channel: str, include_uncontacted_distressed: bool) -> pl.DataFrame:
-    """Lead records of every active lead on `day` (a lead file: each lead's latest row)."""
+    """Lead records of every active lead on `day` (a lead file: its open leads at the end of the day)."""
     if scorer.spec_features is not None:
-        contacts = wh.read("lead_contacts", "contact_time < ?", [dt.datetime.combine(day + dt.timedelta(days=1),
-                                                                                   dt.time(), tzinfo=dt.UTC)])
-        latest = contacts.sort("contact_time").unique("lead_id", keep="last").sort("lead_id")
-        return latest.select("lead_id", pl.lit(day).alias("scoring_date"),
-                             *[pl.col(c) for c in scorer.spec_features if c in latest.columns])
+        return open_lead_records(wh, scorer, load_catalog(wh), dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC))
     snapshot_day = wh.query("select max(snapshot_date) as d from property_snapshots where snapshot_date <= ?",
                             [day])["d"][0] if wh.table_exists("property_snapshots") else None
     if snapshot_day is None or (day - snapshot_day).days > max_snapshot_age_days:
@@ -64,6 +62,20 @@ def active_records(wh: WarehouseBackend, scorer: Scorer, day: dt.date, max_snaps
     return records_as_of(day, wh.read("property_snapshots", "snapshot_date = ?", [snapshot_day]),
                          wh.read("lead_contacts"), wh.read("lead_outcomes"), next_channel,
                          include_uncontacted_distressed)
+
+
+def open_lead_records(wh: WarehouseBackend, scorer: Scorer, catalog: DatasetCatalog, cutoff: dt.datetime
+                      ) -> pl.DataFrame:
+    """Lead records of a lead file's open leads at its cutoff (`domain.scoring.lead_file.open_leads`)."""
+    training = (wh.query("select distinct contact_id from training_table")["contact_id"]
+                if wh.table_exists("training_table") else None)
+    try:
+        latest = open_leads(wh.read("lead_contacts"), wh.read("lead_outcomes"), catalog.targets, cutoff,
+                            catalog.open_rule, training)
+    except ValueError as error:
+        raise dg.Failure(str(error), allow_retries=False) from None
+    return latest.select("lead_id", pl.lit(cutoff.date()).alias("scoring_date"),
+                         *[pl.col(c) for c in scorer.spec_features or {} if c in latest.columns])
 
 
 def lead_splits(wh: WarehouseBackend, target: str) -> pl.DataFrame:

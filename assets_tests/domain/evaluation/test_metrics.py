@@ -1,4 +1,5 @@
-"""Holdout metrics by hand: lift, PR-AUC, Brier, coefficient of variation, relative gap, segment ECE."""
+"""Holdout metrics by hand: lift, PR-AUC, ROC-AUC, calibration in the large, Brier, coefficient of variation,
+relative gap, segment ECE."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score, brier_score_loss
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from wholesaler_assets.domain.evaluation import metrics as ev
 
@@ -52,3 +53,26 @@ def test_cov_relative_gap_and_segment_ece():
     # a: 10 rows, half positive, all at .5 -> ECE 0; b: no positive -> left out; c: too few rows
     assert ev.segment_ece(y, prob, seg, min_rows=5) == {"a": pytest.approx(0.0)}
     assert set(ev.segment_ece(y, prob, seg, min_rows=2)) == {"a", "c"}
+
+
+def test_roc_auc_and_calibration_in_the_large_by_hand_and_against_sklearn():
+    y = np.array([0, 1, 1, 0])
+    prob = np.array([0.1, 0.4, 0.35, 0.8])
+    # Pairs (positive, negative): (.4,.1) right, (.4,.8) wrong, (.35,.1) right, (.35,.8) wrong -> 2/4.
+    assert ev.roc_auc(y, prob) == pytest.approx(0.5)
+    assert ev.roc_auc(y, prob) == pytest.approx(roc_auc_score(y, prob))
+    # Mean predicted (.1 + .4 + .35 + .8) / 4 = .4125 against an actual rate of 2/4.
+    assert ev.calibration_in_the_large(y, prob) == pytest.approx((0.4125, 0.5))
+    assert math.isnan(ev.roc_auc(np.ones(4), prob))  # one class: undefined
+    rng = np.random.default_rng(1)
+    y_big = (rng.random(2_000) < 0.2).astype(int)
+    p_big = np.clip(0.2 + 0.3 * (y_big - 0.2) + rng.normal(0, 0.1, 2_000), 0, 1)
+    figures = ev.classification_figures(y_big, p_big)
+    assert figures["roc_auc"] == pytest.approx(roc_auc_score(y_big, p_big))
+    assert figures["pr_auc"] == pytest.approx(average_precision_score(y_big, p_big))
+    assert figures["brier"] == pytest.approx(brier_score_loss(y_big, y_proba=p_big))
+    assert figures["mean_predicted"] == pytest.approx(p_big.mean())
+    assert figures["actual_rate"] == pytest.approx(y_big.mean())
+    assert figures["calibration_in_the_large"] == pytest.approx(p_big.mean() - y_big.mean())
+    line = ev.figures_line(figures)
+    assert f"ROC-AUC {figures['roc_auc']:.3f}" in line and f"vs actual {y_big.mean():.2%}" in line

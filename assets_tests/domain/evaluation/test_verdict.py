@@ -22,5 +22,11 @@ def test_cohorts_name_the_main_distress_and_value_segment():
 def test_segments_follow_configured_edges_and_datasets_without_values():
     frame = pl.DataFrame({"market_value": [100_000.0, 300_000.0]})
     assert segments_of(frame, (200_000.0,)).tolist() == ["under_200k", "over_200k"]
-    assert set(segments_of(pl.DataFrame({"x": [1, 2]})).tolist()) == {"unknown"}
+    assert set(segments_of(pl.DataFrame({"x": [1, 2]})).tolist()) == {"all"}
     assert cohorts_of(pl.DataFrame({"x": [1]})).columns == ["value_segment"]
+
+
+def test_a_lead_files_segments_are_the_values_of_the_column_its_spec_names():
+    frame = pl.DataFrame({"list_source": ["probate", None, "tax_list"], "market_value": [1e5, 2e5, 5e5]})
+    assert segments_of(frame, column="list_source").tolist() == ["probate", "missing", "tax_list"]
+    assert segments_of(frame).tolist() == ["under_150k", "150k_400k", "over_400k"]

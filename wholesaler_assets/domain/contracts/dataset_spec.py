@@ -27,6 +27,7 @@ from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 
 TargetName = Literal["booked_call_7d", "qualified_14d", "deal_30d"]
 LABEL_PREFIX = "label_"
+OPEN_COLUMN = "lead_open"  # in lead_contacts: the spec's open_column as a boolean (domain.scoring.lead_file)
 
 
 class TargetSource(BaseModel):
@@ -75,11 +76,26 @@ class DatasetSpec(BaseModel):
     def selection_controls(self) -> dict[str, object]:
         """The catalog's `feature_selection` entry (`SelectionControls.from_dict` reads it)."""
         return {"enabled": self.selection, "keep": list(self.keep), "sentinel_values": dict(self.sentinel_values)}
+    # Which leads are open (scored) at the cutoff: rows whose `open_column` holds one of `open_values`;
+    # without it, the leads contacted within the longest target window before the cutoff with no outcome.
+    open_column: str | None = None
+    open_values: list[str] = ["true", "1", "yes", "open"]
+    # Tiers of a scored batch by its probability quantiles: the top share in A, down to C (cumulative).
+    tier_shares: tuple[float, float, float] = (0.1, 0.3, 0.6)
+    # Calibration and ECE segments: the values of this (categorical) feature column; none: one segment.
+    segment_column: str | None = None
+
+    @model_validator(mode="after")
+    def _tier_shares_rise(self) -> DatasetSpec:
+        a, b, c = self.tier_shares
+        if not 0 < a <= b <= c <= 1:
+            raise ValueError(f"tier_shares must rise within (0, 1] (A <= B <= C), got {list(self.tier_shares)}")
+        return self
 
     @property
     def declared_columns(self) -> set[str]:
         truth = {c for t in self.targets.values() for c in (t.outcome_time, t.label) if c}
-        return {self.lead_id, self.contact_time, *truth}
+        return {self.lead_id, self.contact_time, *truth, *([self.open_column] if self.open_column else [])}
 
 
 class DatasetSpecError(ValueError):
@@ -103,6 +119,8 @@ def infer_attribute_kinds(frame: pl.DataFrame, spec: DatasetSpec) -> tuple[dict[
     excluded: dict[str, str] = {spec.lead_id: "id", spec.contact_time: "time of the contact"}
     for name, target in spec.targets.items():
         excluded[target.outcome_time or target.label or ""] = f"truth of target {name}"
+    if spec.open_column:
+        excluded[spec.open_column] = "says which leads are open (open_column)"
     for column in frame.columns:
         if column in excluded:
             continue
@@ -139,6 +157,10 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
         raise DatasetSpecError(f"lead file {spec.path.name} lacks column(s) named in the spec: {', '.join(missing)}")
     features, excluded = infer_attribute_kinds(sample, spec)
     _check_selection_columns(spec, sample.columns, features, excluded)
+    if spec.segment_column and features.get(spec.segment_column) not in ("categorical", "boolean"):
+        why = excluded.get(spec.segment_column, features.get(spec.segment_column, "not in the file"))
+        raise DatasetSpecError(f"segment_column {spec.segment_column} must be a categorical feature column "
+                               f"of {spec.path.name} ({why})")
     contract = _implied_contract(spec, features, list(excluded))
     verdict = validate_file(data, spec.path.name, contract, now, max_bad_row_share)
     cutoff = spec.data_cutoff or _latest_time(verdict.good_rows, spec)
@@ -152,6 +174,9 @@ def validate_lead_data(spec: DatasetSpec, data: bytes, now: dt.datetime,
         positive_share_bands={k: list(v) for k, v in spec.positive_share_band.items()},
         censor_provided_labels=spec.data_cutoff is not None,
         feature_selection=spec.selection_controls(),
+        open_rule="column" if spec.open_column else "window",
+        segment_column=spec.segment_column,
+        tier_shares=list(spec.tier_shares),
     )
     return verdict, catalog
 
@@ -178,6 +203,8 @@ def lead_tables_from_spec(spec: DatasetSpec, good_rows: pl.DataFrame, features: 
         pl.col(spec.lead_id).alias("lead_id"),
         pl.col(spec.contact_time).alias("contact_time"),
         *[pl.col(c) for c in features],
+        *([pl.col(spec.open_column).cast(pl.String).str.to_lowercase()
+           .is_in([v.lower() for v in spec.open_values]).alias(OPEN_COLUMN)] if spec.open_column else []),
     ).sort("contact_time", "contact_id")
     truth = []
     for name, target in spec.targets.items():
@@ -202,6 +229,8 @@ def _implied_contract(spec: DatasetSpec, features: dict[str, str], excluded: lis
     kind_to_dtype = {"numeric": pl.Float64, "boolean": pl.Boolean, "categorical": pl.String}
     columns += [ColumnSpec(c, kind_to_dtype[k]) for c, k in features.items()]
     columns += [ColumnSpec(c, pl.String, pii=True) for c in spec.pii_columns if c not in {x.name for x in columns}]
+    if spec.open_column:
+        columns.append(ColumnSpec(spec.open_column, pl.String))
     return SourceContract(name=spec.name, columns=tuple(columns), key=(spec.lead_id,),
                           description=f"lead file of dataset spec {spec.name}", time_column=spec.contact_time)
 

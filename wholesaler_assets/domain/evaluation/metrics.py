@@ -9,9 +9,15 @@ Metrics
                 is deterministic. nan when there is no positive.
     brier       scikit-learn `brier_score_loss(y_true, y_proba)` (mean squared error of the
                 probability); nan on empty input.
+    roc_auc     scikit-learn `roc_auc_score`; nan unless both classes are present.
+    calibration in the large  mean predicted probability against the actual positive rate
+                (`mean_predicted`, `actual_rate`, and their difference `calibration_in_the_large`).
     ECE         `calibration.expected_calibration_error` (equal-frequency bins).
     segment_ece ECE per value segment with >= min_rows rows and a positive.
     coefficient_of_variation, relative_gap  the figures of the stability and over-fitting gates.
+
+`classification_figures` is the one place these are computed together: the holdout evaluation,
+MLflow, the asset metadata and the reports all read its dictionary.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.metrics import average_precision_score, brier_score_loss
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from wholesaler_assets.domain.training.calibration import _as_labels, _as_probabilities, expected_calibration_error
 
@@ -45,6 +51,48 @@ def pr_auc(y: np.ndarray, prob: np.ndarray) -> float:
     if labels.sum() == 0:
         return math.nan
     return float(average_precision_score(labels, scores))
+
+
+def roc_auc(y: np.ndarray, prob: np.ndarray) -> float:
+    """Area under the ROC curve; nan unless both classes are present."""
+    labels, scores = _pair(y, prob)
+    if labels.size == 0 or labels.min() == labels.max():
+        return math.nan
+    return float(roc_auc_score(labels, scores))
+
+
+def calibration_in_the_large(y: np.ndarray, prob: np.ndarray) -> tuple[float, float]:
+    """(mean predicted probability, actual positive rate); nan on empty input."""
+    labels, probs = _as_labels(y), _as_probabilities(prob)
+    if labels.size != probs.size:
+        raise ValueError(f"y has {labels.size} rows but prob has {probs.size}")
+    if labels.size == 0:
+        return math.nan, math.nan
+    return float(probs.mean()), float(labels.mean())
+
+
+def classification_figures(y: np.ndarray, prob: np.ndarray, top_share: float = 0.1, n_bins: int = 10
+                           ) -> dict[str, float]:
+    """Every figure a reviewer reads of calibrated probabilities against labels, under one set of names."""
+    mean_predicted, actual_rate = calibration_in_the_large(y, prob)
+    return {
+        "pr_auc": pr_auc(y, prob),
+        "roc_auc": roc_auc(y, prob),
+        "top_decile_lift": lift_at(y, prob, top_share),
+        "brier": brier(y, prob),
+        "ece": expected_calibration_error(y, prob, n_bins=n_bins),
+        "mean_predicted": mean_predicted,
+        "actual_rate": actual_rate,
+        "calibration_in_the_large": mean_predicted - actual_rate,
+    }
+
+
+def figures_line(figures: dict[str, float]) -> str:
+    """The figures of `classification_figures` on one readable line."""
+    return (f"PR-AUC {figures['pr_auc']:.3f}, ROC-AUC {figures['roc_auc']:.3f}, "
+            f"top-decile lift {figures['top_decile_lift']:.2f}, Brier {figures['brier']:.4f}, "
+            f"ECE {figures['ece']:.4f}, mean predicted {figures['mean_predicted']:.2%} vs actual "
+            f"{figures['actual_rate']:.2%}")
 
 
 def top_rows(prob: np.ndarray, top_share: float = 0.1) -> np.ndarray:

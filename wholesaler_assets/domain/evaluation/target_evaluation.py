@@ -46,8 +46,8 @@ def evaluate_target(target: str, candidates: dict[ModelKind, TrainedCandidate],
     contributions = chosen.contributions(holdout)
     features = list(chosen.space.features)
     importance = global_importance(contributions, features)
-    summary = cohort_summary(contributions, features, cohorts_of(holdout, chosen.calibrator.edges),
-                             chosen.probabilities(holdout))
+    cohorts = cohorts_of(holdout, chosen.calibrator.edges, chosen.calibrator.segment_column)
+    summary = cohort_summary(contributions, features, cohorts, chosen.probabilities(holdout))
     report = summary_markdown(importance, summary, f"What drives {target} ({chosen.kind})")
     return TargetEvaluation(target, verdict, scores, metrics, chosen, report, importance)
 

@@ -15,14 +15,10 @@ import polars as pl
 
 from wholesaler_assets.domain.contracts.choices import ModelKind, Winner
 from wholesaler_assets.domain.evaluation.gates import GateThresholds, HoldoutScores, choose_winner, evaluate_gates
-from wholesaler_assets.domain.evaluation.metrics import brier, lift_at, pr_auc, segment_ece
+from wholesaler_assets.domain.evaluation.metrics import classification_figures, pr_auc, segment_ece
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.scalars import as_float
-from wholesaler_assets.domain.training.calibration import (
-    SegmentedCalibrator,
-    expected_calibration_error,
-    fit_calibrator,
-)
+from wholesaler_assets.domain.training.calibration import SegmentedCalibrator, fit_calibrator
 from wholesaler_assets.domain.training.search import LABEL, TrainedCandidate
 from wholesaler_assets.domain.training.value_segments import value_segments
 
@@ -30,12 +26,19 @@ SEGMENT_SOURCE = "market_value"
 
 
 DEFAULT_EDGES = (150_000.0, 400_000.0)
+NO_SEGMENTS = "all"
+MISSING_SEGMENT = "missing"
 
 
-def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> np.ndarray:
-    """Value segments of rows (all "unknown" when the dataset has no estimated value)."""
+def segments_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES, column: str | None = None
+                ) -> np.ndarray:
+    """Segments of rows: the values of `column` when a lead file's spec names one (missing values are
+    "missing"), else value bands; one segment, "all", when the dataset has no estimated value (a lead
+    file without a segment column): a segment named "unknown" for every lead would read as missing data."""
+    if column is not None:
+        return frame.get_column(column).cast(pl.String).fill_null(MISSING_SEGMENT).to_numpy().astype(str)
     if SEGMENT_SOURCE not in frame.columns:
-        return value_segments(np.full(frame.height, np.nan), edges)
+        return np.full(frame.height, NO_SEGMENTS)
     return value_segments(frame.get_column(SEGMENT_SOURCE).cast(pl.Float64).to_numpy(), edges)  # null -> NaN
 
 
@@ -43,9 +46,10 @@ _DISTRESS_ORDER = (("in_foreclosure", "foreclosure"), ("tax_delinquent", "tax_de
                    ("in_probate", "probate"), ("vacant", "vacant"))
 
 
-def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) -> pl.DataFrame:
-    """The cohorts explanations are summarised by: value segment, channel and main distress type."""
-    columns = [pl.Series("value_segment", segments_of(frame, edges))]
+def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES, column: str | None = None
+               ) -> pl.DataFrame:
+    """The cohorts explanations are summarised by: (value) segment, channel and main distress type."""
+    columns = [pl.Series("value_segment" if column is None else column, segments_of(frame, edges, column))]
     if "channel" in frame.columns:
         columns.append(frame.get_column("channel"))
     if all(flag in frame.columns for flag, _ in _DISTRESS_ORDER):
@@ -58,13 +62,14 @@ def cohorts_of(frame: pl.DataFrame, edges: tuple[float, ...] = DEFAULT_EDGES) ->
 
 def calibrate(candidate: TrainedCandidate, train: pl.DataFrame,
               min_segment_rows: int = GateThresholds.min_segment_rows,
-              edges: tuple[float, ...] = DEFAULT_EDGES) -> tuple[SegmentedCalibrator, dict[str, float]]:
-    """Fit the calibrator on the candidate's out-of-fold scores; it keeps the segment edges it used."""
-    oof = candidate.cv.oof.join(train.select("contact_id", *[c for c in (SEGMENT_SOURCE,) if c in train.columns]),
-                                on="contact_id", how="left")
-    fitted, scores = fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(), segments_of(oof, edges),
-                                    min_segment_rows)
-    return replace(fitted, edges=tuple(edges)), scores
+              edges: tuple[float, ...] = DEFAULT_EDGES, segment_column: str | None = None
+              ) -> tuple[SegmentedCalibrator, dict[str, float]]:
+    """Fit the calibrator on the candidate's out-of-fold scores; it keeps the segments it used."""
+    source = [c for c in (SEGMENT_SOURCE, segment_column) if c is not None and c in train.columns]
+    oof = candidate.cv.oof.join(train.select("contact_id", *source), on="contact_id", how="left")
+    fitted, scores = fit_calibrator(oof["score"].to_numpy(), oof[LABEL].to_numpy(),
+                                    segments_of(oof, edges, segment_column), min_segment_rows)
+    return replace(fitted, edges=tuple(edges), segment_column=segment_column), scores
 
 
 def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator, holdout: pl.DataFrame
@@ -76,7 +81,7 @@ def holdout_scores(candidate: TrainedCandidate, calibrator: SegmentedCalibrator,
     an in-sample gap would fail every good model; the gap between cross-validated and
     out-of-time performance is what shows over-fitting to the search and drift over time.
     """
-    segments = segments_of(holdout, calibrator.edges)
+    segments = segments_of(holdout, calibrator.edges, calibrator.segment_column)
     return HoldoutScores(
         y=holdout[LABEL].to_numpy(),
         prob=calibrator.predict(candidate.predict(holdout), segments),
@@ -100,10 +105,7 @@ def holdout_score_rows(holdout: pl.DataFrame, scores: dict[ModelKind, HoldoutSco
 def holdout_metrics(scores: HoldoutScores, min_segment_rows: int = GateThresholds.min_segment_rows
                     ) -> dict[str, float]:
     metrics = {
-        "holdout_pr_auc": pr_auc(scores.y, scores.prob),
-        "holdout_top_decile_lift": lift_at(scores.y, scores.prob, 0.1),
-        "holdout_ece": expected_calibration_error(scores.y, scores.prob),
-        "holdout_brier": brier(scores.y, scores.prob),
+        **{f"holdout_{name}": value for name, value in classification_figures(scores.y, scores.prob).items()},
         "cv_pr_auc": scores.train_pr_auc,
         "cv_pr_auc_mean": float(np.mean(scores.cv_pr_aucs)) if scores.cv_pr_aucs else float("nan"),
         "cv_pr_auc_std": float(np.std(scores.cv_pr_aucs)) if scores.cv_pr_aucs else float("nan"),

@@ -22,7 +22,9 @@ def scoring_gates(scored: pl.DataFrame, active_leads: int, thresholds: ScoringTh
     """every_active_lead_scored and tier_a_passes_buy_box, in that order."""
     share = scored.height / active_leads if active_leads else 0.0
     need = thresholds.min_scored_share
-    tier_a_failing = scored.filter((pl.col("tier") == "A") & ~pl.col("passes_buy_box")).height
+    # A lead file has no buy-box: its tiers are the batch's quantiles, so no tier-A lead can fail one.
+    tier_a_failing = (scored.filter((pl.col("tier") == "A") & ~pl.col("passes_buy_box")).height
+                      if "passes_buy_box" in scored.columns else 0)
     return [
         GateResult(name="every_active_lead_scored", passed=share >= need, value=share, threshold=need,
                    summary=f"{scored.height:,} of {active_leads:,} active leads scored ({share:.1%}); "

@@ -57,6 +57,8 @@ def score_batch(scorer: Scorer, records: pl.DataFrame, previous: pl.DataFrame | 
         parts.append(numbers)
         features_parts.append(features)
     numbers = pl.concat(parts) if parts else scorer.numbers(records, scorer.features(records))
+    if scorer.spec_features is not None and len(parts) > 1:  # a lead file ranks within the whole batch
+        numbers = scorer.ranked(numbers)
     if not reasons:
         return numbers, BatchStats(numbers.height, 0, 0, 0)
     surfaced = numbers.select(

@@ -39,6 +39,9 @@ class TierConfig:
     tier_b_min_priority: float = 35.0
     tier_c_min_priority: float = 15.0
     assumed_profit: float = 20_000.0  # deal value when the profit is unknown
+    # A lead file (no property facts): tiers are the batch's probability quantiles, these cumulative
+    # top shares in A, B and C (domain.scoring.lead_file.rank_in_batch).
+    quantile_shares: tuple[float, float, float] = (0.1, 0.3, 0.6)
 
     def __post_init__(self) -> None:
         if self.ev_scale <= 0:
@@ -102,19 +105,23 @@ def with_lead_context(scored: pl.DataFrame, records: pl.DataFrame, splits: pl.Da
 
 
 def queue_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """The outreach order: priority, then expected value, then lead id (so ties are stable)."""
-    return frame.sort(["priority_score", "expected_value", "lead_id"], descending=[True, True, False],
+    """The outreach order: priority, then expected value (a lead file: the model's score), then lead id."""
+    keys = [c for c in ("priority_score", "expected_value", "model_score", "lead_id") if c in frame.columns]
+    return frame.sort(keys, descending=[c != "lead_id" for c in keys],
                       nulls_last=True).with_columns(pl.int_range(1, pl.len() + 1).alias("queue_rank"))
 
 
 def tier_figures(scored: pl.DataFrame) -> dict[str, Any]:
-    """The report figures: leads per tier, share passing the buy-box, top-decile profit, ARV fallback share."""
+    """The report figures: leads per tier, share passing the buy-box, top-decile profit, ARV fallback share
+    (a lead file: leads per tier only)."""
     n = scored.height
     counts = dict(scored.group_by("tier").len().iter_rows()) if n else {}
+    tiers = {"leads": n, "leads_per_tier": {t: int(counts.get(t, 0)) for t in TIERS}}
+    if "passes_buy_box" not in scored.columns:  # a lead file: no buy-box, profit or ARV to report
+        return tiers
     top = scored.filter(pl.col("priority_score") >= scored["priority_score"].quantile(0.9)) if n else scored
     return {
-        "leads": n,
-        "leads_per_tier": {t: int(counts.get(t, 0)) for t in TIERS},
+        **tiers,
         "share_passing_buy_box": as_float(scored["passes_buy_box"].mean()) if n else 0.0,
         "p90_priority_score": as_float(scored["priority_score"].quantile(0.9)) if n else 0.0,
         # the seeds' aim: the top decile of priority carries >= $35K of projected profit

@@ -32,10 +32,11 @@ from wholesaler_assets.domain.features.lead_features import property_facts, reco
 from wholesaler_assets.domain.features.record_schema import RECORD_FIELDS, RecordField, spec_record_fields
 from wholesaler_assets.domain.features.record_validation import InvalidRecords, unknown_zip_problems, validate_records
 from wholesaler_assets.domain.features.zip_market import ZipFigures, levels_known_on
+from wholesaler_assets.domain.scoring.lead_file import rank_in_batch
 from wholesaler_assets.domain.scoring.ranking import TierConfig, rank_leads
 from wholesaler_assets.domain.training.calibration import SegmentedCalibrator
 from wholesaler_assets.domain.training.linear_terms import LinearTerms
-from wholesaler_assets.domain.valuation.arv import UNAVAILABLE, ArvModel, estimate_arv
+from wholesaler_assets.domain.valuation.arv import ArvModel, estimate_arv
 from wholesaler_assets.domain.valuation.buy_box import DEAL_FIGURES, BuyBoxConfig, deal_figures
 
 EXACT, APPROXIMATE = "exact", "approximate"
@@ -72,7 +73,8 @@ class TargetModel:
 
     def probabilities(self, frame: pl.DataFrame, matrix: np.ndarray | None = None,
                       segments: np.ndarray | None = None) -> np.ndarray:
-        segments = segments_of(frame, self.calibrator.edges) if segments is None else segments
+        segments = (segments_of(frame, self.calibrator.edges, self.calibrator.segment_column) if segments is None
+                    else segments)
         return np.clip(self.calibrator.predict(self.raw_scores(frame, matrix), segments), 0.0, 1.0)
 
     def contributions(self, frame: pl.DataFrame, method: str = EXACT, matrix: np.ndarray | None = None
@@ -183,18 +185,21 @@ class Scorer:
     def probabilities(self, features: pl.DataFrame, matrices: list[np.ndarray] | None = None) -> list[pl.Series]:
         """The calibrated `p_<target>` of every model, in the models' order (batch, endpoint and monitoring)."""
         matrices = self.matrices(features) if matrices is None else matrices
-        segments: dict[tuple[float, ...], np.ndarray] = {}  # value segments, once per set of edges
-        for m in self.models:
-            if tuple(m.calibrator.edges) not in segments:
-                segments[tuple(m.calibrator.edges)] = segments_of(features, m.calibrator.edges)
-        return [pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[tuple(m.calibrator.edges)]))
-                for m, matrix in zip(self.models, matrices, strict=True)]
+        segments: dict[tuple[tuple[float, ...], str | None], np.ndarray] = {}  # once per edges (or column)
+        keys = [(tuple(m.calibrator.edges), m.calibrator.segment_column) for m in self.models]
+        for edges, column in keys:
+            if (edges, column) not in segments:
+                segments[(edges, column)] = segments_of(features, edges, column)
+        return [pl.Series(f"p_{m.target}", m.probabilities(features, matrix, segments[key]))
+                for m, matrix, key in zip(self.models, matrices, keys, strict=True)]
 
     def numbers(self, records: pl.DataFrame, features: pl.DataFrame, matrices: list[np.ndarray] | None = None
                 ) -> pl.DataFrame:
         """Everything but the reasons: probabilities, ARV, buy-box, expected value, priority and tier."""
         # One frame from series and one ranking pass: each frame operation counts on a one-lead request.
         n = records.height
+        if self.spec_features is not None:
+            return self._lead_file_numbers(records, features, matrices)
         out = pl.DataFrame([
             *[records.get_column(c) for c in ("lead_id", "property_id", "scoring_date") if c in records.columns],
             *self.probabilities(features, matrices),
@@ -204,13 +209,30 @@ class Scorer:
         ])
         return rank_leads(out, f"p_{self.value_model.target}", self.tiers)
 
+    def _lead_file_numbers(self, records: pl.DataFrame, features: pl.DataFrame,
+                           matrices: list[np.ndarray] | None) -> pl.DataFrame:
+        """A lead file has no property facts: probabilities, the value model's raw score and the
+        rank among the leads scored together (no ARV, buy-box or expected value)."""
+        matrices = self.matrices(features) if matrices is None else matrices
+        value = self.value_model
+        matrix = next(m for model, m in zip(self.models, matrices, strict=True) if model is value)
+        n = records.height
+        out = pl.DataFrame([
+            records.get_column("lead_id"), records.get_column("scoring_date"),
+            *self.probabilities(features, matrices),
+            pl.Series("model_score", value.raw_scores(features, matrix), pl.Float64),
+            pl.repeat(self.model_version, n, dtype=pl.String, eager=True).alias("model_version"),
+            pl.repeat(self.model_run_id, n, dtype=pl.String, eager=True).alias("model_run_id"),
+        ])
+        return self.ranked(out)
+
+    def ranked(self, numbers: pl.DataFrame) -> pl.DataFrame:
+        """A lead file's numbers ranked within the batch (again, once a chunked batch is whole)."""
+        return rank_in_batch(numbers.drop("priority_score", "tier", strict=False), f"p_{self.value_model.target}",
+                             "model_score", self.tiers.quantile_shares)
+
     def _valuation(self, records: pl.DataFrame) -> list[pl.Series]:
-        """ARV and its method, then the buy-box figures (lead files without property facts get neither)."""
-        if self.spec_features is not None:
-            n = records.height
-            figures = [pl.Series(c, [None] * n, pl.Float64) for c in DEAL_FIGURES if c != "passes_buy_box"]
-            return [pl.Series("arv", [None] * n, pl.Float64), pl.Series("arv_method", [UNAVAILABLE] * n, pl.String),
-                    *figures, pl.Series("passes_buy_box", [False] * n, pl.Boolean)]
+        """ARV and its method, then the buy-box figures (never for a lead file: see `_lead_file_numbers`)."""
         facts = property_facts(records, self.zip_metros)
         fallback = None if self.arv else self.arv_fallback
         day = self._single_day(records)
@@ -241,6 +263,10 @@ class Scorer:
 
 def output_columns(scorer: Scorer) -> list[str]:
     """The columns every scored lead has, in order (the serving response and `scored_leads`)."""
+    if scorer.spec_features is not None:  # a lead file: no ARV, buy-box or expected value
+        return ["lead_id", "scoring_date", *[f"p_{m.target}" for m in scorer.models], "model_score",
+                "priority_score", "tier", "top_reasons", "narrative", "reasons_method", "reasons_as_of",
+                "model_version", "model_run_id"]
     return ["lead_id", "scoring_date", *[f"p_{m.target}" for m in scorer.models], "arv", "arv_method",
             *DEAL_FIGURES, "expected_value", "priority_score", "priority_basis", "tier", "top_reasons",
             "narrative", "reasons_method", "reasons_as_of", "model_version", "model_run_id"]

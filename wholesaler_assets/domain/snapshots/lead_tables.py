@@ -38,6 +38,9 @@ class DatasetCatalog:
     # The spec's say in feature selection (`training.selection.SelectionControls.from_dict`):
     # {"enabled": bool, "keep": [...], "sentinel_values": {column: [values]}}; empty: the defaults.
     feature_selection: dict[str, Any] = field(default_factory=dict)
+    open_rule: str = "window"  # which leads are scored at the cutoff: window | column (see open_leads)
+    tier_shares: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.6])  # cumulative top shares A, B, C
+    segment_column: str | None = None  # a lead file's calibration and ECE segments (a feature column)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

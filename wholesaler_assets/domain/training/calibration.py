@@ -190,6 +190,8 @@ class SegmentedCalibrator:
     # A recalibration's (slope, intercept) on the log-odds of the calibrated output (`fit_recalibration`),
     # or None. A class default, so calibrators pickled before it existed read as None.
     recalibration: tuple[float, float] | None = None
+    # A lead file's segments: the values of this column (its spec's segment_column), not value bands.
+    segment_column: str | None = None
 
     def predict(self, raw: np.ndarray, segments: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities for raw scores in [0, 1], per segment where a model exists."""
