@@ -1,10 +1,13 @@
 """Valuation assets: the after-repair value model of comparable sales, gated on a temporal holdout."""
 
+import datetime as dt
+
 import dagster as dg
 
 from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check
 from wholesaler_assets.domain.features.zip_market import zip_market_levels
 from wholesaler_assets.domain.gates.valuation import ArvThresholds, arv_gates
+from wholesaler_assets.domain.valuation.accuracy import arv_error_against_truth, error_table_markdown
 from wholesaler_assets.domain.valuation.arv import (
     HOLDOUT_SHARE,
     ArvModel,
@@ -14,8 +17,9 @@ from wholesaler_assets.domain.valuation.arv import (
     temporal_split,
 )
 from wholesaler_assets.io.artifacts import ARV_FILE
+from wholesaler_assets.io.synthetic_files import read_renovated_values
 from wholesaler_assets.io.tracking import log_arv_run
-from wholesaler_assets.resources import MlflowResource, WarehouseResource
+from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 
 ARV_CHECKS = {
     "mdape_within_limit": "Holdout median absolute percentage error at most 15% (configurable).",
@@ -36,9 +40,11 @@ class ValuationConfig(dg.Config):
 @dg.asset(deps=["comparable_sales"], group_name="valuation", kinds={"xgboost", "mlflow"}, owners=OWNERS,
           code_version="1", io_manager_key="model_io_manager", metadata={"artifact_file": ARV_FILE},
           check_specs=check_specs("arv_model", ARV_CHECKS))
-def arv_model(config: ValuationConfig, warehouse: WarehouseResource, mlflow_tracking: MlflowResource):
+def arv_model(config: ValuationConfig, warehouse: WarehouseResource, mlflow_tracking: MlflowResource,
+              data_folder: DataFolderResource):
     """XGBoost of log sale price on comparable sales (facts, condition, ZIP level and trend); ARV = price renovated."""
-    sales = warehouse.open().read("comparable_sales")
+    wh = warehouse.open()
+    sales = wh.read("comparable_sales")
     if sales.height < MIN_SALES:
         raise dg.Failure(f"only {sales.height} comparable sales: ARV needs at least {MIN_SALES} "
                          "(ingest landing/sales/)", allow_retries=False)
@@ -48,10 +54,19 @@ def arv_model(config: ValuationConfig, warehouse: WarehouseResource, mlflow_trac
     figures = {"holdout_mdape": evaluation.model_mdape, "holdout_mae": evaluation.model_mae,
                "baseline_mdape": evaluation.baseline_mdape, "baseline_mae": evaluation.baseline_mae,
                "mae_improvement": evaluation.mae_improvement}
+    truth = read_renovated_values(data_folder.layout().ground_truth)
+    truth_metadata: dict = {}
+    last_sale = sales["sale_date"].max()
+    if truth is not None and isinstance(last_sale, dt.date) and wh.table_exists("raw_properties"):
+        # a synthetic market: ARV against the true renovated value, by condition
+        errors = arv_error_against_truth(model, wh.read("raw_properties"), truth, last_sale)
+        figures |= {f"truth_mdape_{r['condition']}": r["mdape"] for r in errors.iter_rows(named=True)}
+        figures |= {f"truth_bias_{r['condition']}": r["median_bias"] for r in errors.iter_rows(named=True)}
+        truth_metadata = {"arv_error_by_condition": dg.MetadataValue.md(error_table_markdown(errors))}
     run_url = log_arv_run(mlflow_tracking, {"train_sales": train.height, "holdout_sales": holdout.height,
                                             "max_mdape": config.max_mdape,
                                             "min_mae_improvement": config.min_mae_improvement}, figures)
-    yield dg.Output(model, metadata={**figures, "train_sales": train.height, "holdout_sales": holdout.height,
-                                     "mlflow_run": dg.MetadataValue.url(run_url)})
+    yield dg.Output(model, metadata={**figures, **truth_metadata, "train_sales": train.height,
+                                     "holdout_sales": holdout.height, "mlflow_run": dg.MetadataValue.url(run_url)})
     for gate in arv_gates(evaluation, as_domain(config, ArvThresholds)):
         yield gate_check(gate)

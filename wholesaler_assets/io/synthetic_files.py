@@ -53,6 +53,12 @@ def write_market(config: MarketConfig, landing_root: Path, ground_truth_dir: Pat
     return written
 
 
+def read_renovated_values(ground_truth_dir: Path) -> pl.DataFrame | None:
+    """The true renovated values a synthetic market wrote, or None (a user's own data has none)."""
+    path = Path(ground_truth_dir) / RENOVATED_VALUES_FILE
+    return pl.read_parquet(path) if path.is_file() else None
+
+
 def _jsonable(value: object) -> object:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}

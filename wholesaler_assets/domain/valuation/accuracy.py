@@ -14,6 +14,7 @@ import datetime as dt
 import polars as pl
 
 from wholesaler_assets.domain.contracts.sources import CONDITIONS
+from wholesaler_assets.domain.valuation.arv import ArvModel, estimate_arv
 
 ERROR_COLUMNS = ("condition", "properties", "mdape", "median_bias", "p90_ape", "median_arv_to_value",
                  "median_true_to_value")
@@ -48,3 +49,22 @@ def renovated_values_on(truth: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     years = (pl.lit(day) - pl.col("effective_date")).dt.total_days() / 365.25
     return latest.with_columns(
         pl.col("true_renovated_value") * (1 + pl.col("zip_annual_trend")).pow(years))
+
+
+def arv_error_against_truth(model: ArvModel, properties: pl.DataFrame, truth: pl.DataFrame,
+                            day: dt.date) -> pl.DataFrame:
+    """The model's ARV of every property (its latest record by `day`, as a snapshot would hold it)
+    against the true renovated value on `day`, by condition (`arv_error_by_condition`)."""
+    latest = (properties.filter(pl.col("effective_date") <= day).sort("property_id", "effective_date")
+              .unique("property_id", keep="last", maintain_order=True))
+    return arv_error_by_condition(estimate_arv(model, latest, day), renovated_values_on(truth, day))
+
+
+def error_table_markdown(table: pl.DataFrame) -> str:
+    """The error-by-condition table as markdown (percentages with one decimal)."""
+    lines = ["| condition | properties | MdAPE | median bias | p90 APE | ARV / as-is | true / as-is |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['condition']} | {r['properties']:,} | {r['mdape']:.1%} | {r['median_bias']:+.1%} | "
+              f"{r['p90_ape']:.1%} | {r['median_arv_to_value']:.2f} | {r['median_true_to_value']:.2f} |"
+              for r in table.iter_rows(named=True)]
+    return "\n".join(lines)
