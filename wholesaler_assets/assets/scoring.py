@@ -139,7 +139,7 @@ class QueueConfig(dg.Config):
     top_n: int | None = None  # None: every active lead
     owner_file: str | None = None  # CSV/Parquet with property_id + contact columns, joined at export only
     comparables_band: float = ArvCheckConfig().band
-    max_arv_to_value: float = ArvCheckConfig().max_arv_to_value
+    max_arv_to_value: dict[str, float] = dict(ArvCheckConfig().max_arv_to_value)  # by condition
     comparables_lookback_days: int = ArvCheckConfig().lookback_days
     comparables_sqft_tolerance: float = ArvCheckConfig().sqft_tolerance
 

@@ -28,10 +28,10 @@ def _sales(rows: list[tuple]) -> pl.DataFrame:
                               pl.lit(3).alias("beds"), pl.lit(2.0).alias("baths")).drop("days_ago")
 
 
-def _lead(arv: float | None, market_value: float = 160_000.0, sqft: float = 1_500.0, zip_code: str = "44101"
-          ) -> pl.DataFrame:
+def _lead(arv: float | None, market_value: float = 160_000.0, sqft: float = 1_500.0, zip_code: str = "44101",
+          condition: str = "distressed") -> pl.DataFrame:
     return pl.DataFrame({"lead_id": ["L1"], "property_id": ["P1"], "zip_code": [zip_code], "sqft": [sqft],
-                         "arv": [arv], "market_value": [market_value], "condition": ["distressed"],
+                         "arv": [arv], "market_value": [market_value], "condition": [condition],
                          "mortgage_balance": [0.0]})
 
 
@@ -88,13 +88,22 @@ def test_an_arv_far_above_the_as_is_value_and_missing_comparables_are_flagged() 
     assert checked["arv"] == 300_000.0 and checked["arv_flags"] == "few_comparables"
 
 
+def test_how_far_above_the_as_is_value_an_arv_may_go_depends_on_the_condition() -> None:
+    for condition, flagged in (("distressed", False), (" Good ", True), ("unheard-of", False)):
+        lead = _lead(300_000.0, market_value=187_500.0, condition=condition)  # ARV 1.6x the as-is value
+        checked = checked_arv(lead, find_comparables(lead, SALES, DAY)).row(0, named=True)
+        assert (checked["arv_flags"] == "far_above_as_is") is flagged, condition
+    audited, _ = checked_deals(_lead(300_000.0, market_value=187_500.0, condition="good"), SALES, DAY, BuyBoxConfig())
+    assert json.loads(audited["buy_box_audit"][0])["arv_choice"]["max_arv_to_value"] == 1.35
+
+
 def test_the_band_is_configurable_and_validated() -> None:
     lead = _lead(330_000.0)  # 10% above the comparables
     assert checked_arv(lead, find_comparables(lead, SALES, DAY))["arv_source"][0] == "model"
     tight = ArvCheckConfig(band=0.05)
     assert checked_arv(lead, find_comparables(lead, SALES, DAY, tight), tight)["arv_source"][0] == "comparables"
     with pytest.raises(ValueError, match="max_arv_to_value"):
-        ArvCheckConfig(max_arv_to_value=0.5)
+        ArvCheckConfig(max_arv_to_value={"good": 0.9})
     with pytest.raises(ValueError, match="min_comparables"):
         ArvCheckConfig(min_comparables=6)
 

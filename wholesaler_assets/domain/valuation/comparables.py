@@ -10,7 +10,7 @@ A wholesaler checks an ARV against the renovated sales next to the house. For ea
                    (null with fewer than `min_comparables`)
     used ARV     = min(model ARV, comps ARV) when |model / comps - 1| > band, else the model ARV
     flags        = far_from_comparables (beyond the band), far_above_as_is
-                   (used ARV > max_arv_to_value x as-is market value), few_comparables
+                   (used ARV > max_arv_to_value[condition] x as-is market value), few_comparables
 
 Pure functions of polars frames and an :class:`ArvCheckConfig`.
 """
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -29,6 +31,8 @@ from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig, evaluate_de
 RENOVATED = "renovated"
 MODEL, COMPARABLES = "model", "comparables"
 FAR_FROM_COMPARABLES, FAR_ABOVE_AS_IS, FEW_COMPARABLES = "far_from_comparables", "far_above_as_is", "few_comparables"
+DEFAULT_MAX_ARV_TO_VALUE: Mapping[str, float] = MappingProxyType(
+    {"excellent": 1.25, "good": 1.35, "fair": 1.5, "poor": 1.75, "distressed": 2.1})
 COMPARABLE_COLUMNS = ("sale_id", "sale_date", "sale_price", "sqft", "price_per_sqft", "beds", "baths", "property_id")
 
 
@@ -43,7 +47,10 @@ class ArvCheckConfig:
     min_comparables: int = 3
     max_comparables: int = 5
     band: float = 0.15  # model and comparables disagree beyond this share: the lower one is used
-    max_arv_to_value: float = 2.0  # flag an ARV above this multiple of the as-is value
+    # flag an ARV above this multiple of the as-is value, by the house's condition (a renovation lifts
+    # a distressed house's value about 1.8x, a good one's about 1.1x); unknown conditions: the default
+    max_arv_to_value: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MAX_ARV_TO_VALUE)
+    default_max_arv_to_value: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 < self.lookback_days <= self.wide_lookback_days:
@@ -55,11 +62,22 @@ class ArvCheckConfig:
         if not 1 <= self.min_comparables <= self.max_comparables:
             raise ValueError(f"need 1 <= min_comparables <= max_comparables, got {self.min_comparables}, "
                              f"{self.max_comparables}")
-        if self.band < 0 or self.max_arv_to_value <= 1:
-            raise ValueError(f"band must be >= 0 and max_arv_to_value > 1, got {self.band}, {self.max_arv_to_value}")
+        limits = {"default": self.default_max_arv_to_value, **self.max_arv_to_value}
+        if self.band < 0 or min(limits.values()) <= 1:
+            raise ValueError(f"band must be >= 0 and every max_arv_to_value > 1, got {self.band}, {limits}")
+        object.__setattr__(self, "max_arv_to_value", MappingProxyType(
+            {k.strip().lower(): float(v) for k, v in self.max_arv_to_value.items()}))
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "max_arv_to_value": dict(self.max_arv_to_value)}
+
+    def arv_limit(self) -> pl.Expr:
+        """The multiple of the as-is value above which an ARV is flagged, per row's `condition`."""
+        keys = list(self.max_arv_to_value)
+        condition = pl.col("condition").cast(pl.String).str.strip_chars().str.to_lowercase()
+        return condition.replace_strict(keys, [self.max_arv_to_value[k] for k in keys],
+                                        default=self.default_max_arv_to_value, return_dtype=pl.Float64
+                                        ).fill_null(self.default_max_arv_to_value)
 
 
 def _search(leads: pl.DataFrame, renovated: pl.DataFrame, lookback_days: int, tolerance: float) -> pl.DataFrame:
@@ -119,7 +137,7 @@ def checked_arv(leads: pl.DataFrame, comparables: pl.DataFrame,
     )
     flags = pl.concat_list(
         pl.when(pl.col("_far")).then(pl.lit(FAR_FROM_COMPARABLES)),
-        pl.when((pl.col("arv") > config.max_arv_to_value * pl.col("market_value")).fill_null(False))
+        pl.when((pl.col("arv") > config.arv_limit() * pl.col("market_value")).fill_null(False))
         .then(pl.lit(FAR_ABOVE_AS_IS)),
         pl.when(pl.col("comparables") < config.min_comparables).then(pl.lit(FEW_COMPARABLES)),
     ).list.drop_nulls().list.join(", ")
@@ -128,9 +146,11 @@ def checked_arv(leads: pl.DataFrame, comparables: pl.DataFrame,
 
 def arv_choice(lead: dict[str, Any], config: ArvCheckConfig) -> dict[str, Any]:
     """What the buy-box audit records about the ARV it used (one checked lead as a dict)."""
+    condition = str(lead.get("condition") or "").strip().lower()
     return {"used": lead["arv_source"], "arv": lead["arv"], "model_arv": lead["model_arv"],
-            "comparables_arv": lead["comparables_arv"], "comparables": lead["comparables"],
-            "band": config.band, "flags": lead["arv_flags"].split(", ") if lead["arv_flags"] else [],
+            "comparables_arv": lead["comparables_arv"], "comparables": lead["comparables"], "band": config.band,
+            "max_arv_to_value": config.max_arv_to_value.get(condition, config.default_max_arv_to_value),
+            "flags": lead["arv_flags"].split(", ") if lead["arv_flags"] else [],
             "rule": "the lower of model and comparables when they differ by more than the band, else the model"}
 
 
