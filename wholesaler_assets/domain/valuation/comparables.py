@@ -32,7 +32,7 @@ RENOVATED = "renovated"
 MODEL, COMPARABLES = "model", "comparables"
 FAR_FROM_COMPARABLES, FAR_ABOVE_AS_IS, FEW_COMPARABLES = "far_from_comparables", "far_above_as_is", "few_comparables"
 DEFAULT_MAX_ARV_TO_VALUE: Mapping[str, float] = MappingProxyType(
-    {"excellent": 1.25, "good": 1.35, "fair": 1.5, "poor": 1.75, "distressed": 2.1})
+    {"excellent": 1.3, "good": 1.4, "fair": 1.55, "poor": 1.8, "distressed": 2.2})
 COMPARABLE_COLUMNS = ("sale_id", "sale_date", "sale_price", "sqft", "price_per_sqft", "beds", "baths", "property_id")
 
 
