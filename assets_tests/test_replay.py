@@ -27,7 +27,7 @@ def replayed(tmp_path_factory, monkeypatch_module):
     (base / "dagster_home").mkdir()
     said: list[str] = []
     rc = replay(PLAN, base / "data", base / "mlruns", said.append, model_config=LENIENT,
-                arv_config={"max_mdape": 0.3, "min_mae_improvement": 0.1})
+                arv_config={"max_mdape": 0.3, "min_mae_improvement": 0.0})  # ~90 holdout sales: see conftest
     return base, rc, said
 
 
