@@ -3,8 +3,9 @@
 `caller_export` turns the ordered queue (`ranking.queue_order`) into plain headers, whole dollars,
 percentages with one decimal and the reasons as the narrative sentence; the ML columns go to
 `technical_export` (same rows, full precision, keyed by lead id). The order is set before any
-rounding: by the unrounded priority, then expected value, then lead id, so leads that show the same
-rounded priority are still in their true order and `Rank` never ties.
+rounding: by priority, then the unrounded expected value the priority grows with, then lead id, so
+leads that show the same rounded priority (100.0 at the top, where the priority saturates) are still
+in their true order and `Rank` never ties.
 
 `attach_owner_contacts` joins the user's own owner file (property_id plus contact columns) at
 export time. The join happens only here: contact details never reach features, the warehouse or
@@ -17,7 +18,6 @@ import polars as pl
 
 from wholesaler_assets.domain.features.warehouse_records import NEW_LEAD_PREFIX
 
-# (caller header, expression) in the export's order; money in whole dollars, shares as "12.3%"
 RANK, LEAD, PROPERTY = "Rank", "Lead ID", "Property ID"
 
 
@@ -30,6 +30,7 @@ def _dollars(column: str) -> pl.Expr:
     return pl.col(column).round(0).cast(pl.Int64)
 
 
+# caller header -> expression, in the export's order; money in whole dollars, shares as "12.3%"
 CALLER_COLUMNS: dict[str, pl.Expr] = {
     RANK: pl.col("queue_rank"),
     LEAD: pl.col("lead_id"),
