@@ -345,7 +345,7 @@ Demo finished in {seconds:.0f} s. Open next:
                    mlflow models serve -m models:/lead_scorer@champion --env-manager local -p 5001
   Warehouse      {layout.root / 'warehouse.duckdb'}
   Quarantine     {layout.quarantine}/  (rejected files with .reason.json, bad rows as CSV)
-  Ground truth   {layout.ground_truth / 'contact_probabilities.parquet'}
+  Ground truth   {layout.ground_truth / 'contact_probabilities.parquet'}, renovated_values.parquet
 """
 
 

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
+from wholesaler_assets.domain.scoring.caller_queue import CALLER_COLUMNS
 from wholesaler_assets.domain.scoring.score_rows import SINK_KEY
 from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse
 from wholesaler_assets.resources import WarehouseResource
@@ -62,14 +63,29 @@ def test_a_day_is_scored_upserted_and_queued(resources, champion_market):
     assert (sink["model_version"] == "lead_scorer v1").all() and sink["run_timestamp"].is_not_null().all()
 
     queue_meta = _metadata(result, "priority_queue")
-    queue = pl.read_csv(queue_meta["csv"])
-    assert queue.height == scored.height and queue["queue_rank"].to_list() == list(range(1, queue.height + 1))
-    assert queue["priority_score"].is_sorted(descending=True)
+    queue = pl.read_csv(queue_meta["csv"], infer_schema=False)
+    assert queue.columns == list(CALLER_COLUMNS)
+    assert not {"split", "model_run_id", "reasons_method", "priority_basis"} & set(queue.columns)
+    assert queue.height == scored.height and queue["Rank"].cast(pl.Int64).to_list() == list(range(1, queue.height + 1))
+    assert queue["Priority (0-100)"].cast(pl.Float64).is_sorted(descending=True)
+    assert queue["Expected value ($)"].drop_nulls().str.contains(r"^-?\d+$").all()  # whole dollars
+    assert queue["Chance of a deal in 30 days"].str.contains(r"^\d+(\.\d)?%$").all()
+    assert not queue["Why this lead"].str.contains("_").any()  # words, not feature names
+    technical = pl.read_csv(queue_meta["technical_csv"])
+    assert technical["lead_id"].to_list() == queue["Lead ID"].to_list() and "model_run_id" in technical.columns
     assert queue_meta["tier_a_reports"] == meta["tier_A_leads"] > 0
+    tier_a = queue.filter(pl.col("Tier") == "A")
+    assert tier_a["Tier A profit ($)"].is_not_null().all() and queue.filter(pl.col("Tier") != "A")[
+        "Tier A profit ($)"].is_null().all()
     report_dir = queue_meta["reports_index"].rsplit("/", 1)[0]
-    first_a = queue.filter(pl.col("tier") == "A")["lead_id"][0]
-    report = open(f"{report_dir}/{first_a}.md").read()
-    assert "conservative profit" in report and "maximum allowable offer" in report
+    for lead_id, flags in tier_a.select("Lead ID", "ARV check").iter_rows():  # comparables for every tier-A lead
+        report = open(f"{report_dir}/{lead_id}.md").read()
+        assert "conservative profit" in report and "maximum allowable offer" in report
+        assert "## ARV check: comparable renovated sales" in report and "the buy-box used the" in report
+        listed = report.count("| S0")  # one table row per comparable sale (sale ids S0000...)
+        assert listed >= 1 or "few comparables" in (flags or ""), lead_id
+    with_comps = sum(open(f"{report_dir}/{lead}.md").read().count("| S0") >= 1 for lead in tier_a["Lead ID"])
+    assert with_comps >= 0.8 * tier_a.height  # the small test market has few sales in some ZIPs
 
 
 def test_rescoring_reuses_reasons_and_rewriting_changes_nothing(resources, champion_market):
@@ -151,3 +167,46 @@ def test_the_sink_upserts_idempotently_and_rolls_back_on_postgres(postgres_clust
     assert _metadata(first, "lead_scores")["rows_inserted"] == rows
     assert _metadata(second, "lead_scores")["rows_unchanged"] == rows
     assert pg.row_count("lead_scores") == rows
+
+
+def test_owner_contacts_reach_the_callers_file_and_nothing_else(resources, champion_market, tmp_path):
+    """The opt-in join: contacts appear in the caller's CSV only, never in the warehouse, MLflow or Dagster."""
+    day = champion_market.scoring_day
+    assert _score(resources, day, assets=[scored_leads]).success
+    scored = resources["warehouse"].open().read("scored_leads", "scoring_date = ?", [day])
+    properties = scored["property_id"].drop_nulls().unique().sort().head(40)
+    owners = pl.DataFrame({"property_id": properties,
+                           "owner_name": [f"Zyxwv Owner{i:03d}" for i in range(properties.len())],
+                           "owner_phone": [f"216-555-9{i:03d}" for i in range(properties.len())]})
+    owner_file = tmp_path / "owners.csv"
+    owners.write_csv(owner_file)
+    result = _score(resources, day, assets=[priority_queue], priority_queue={"owner_file": str(owner_file)})
+    assert result.success, _failure(result)
+    meta = _metadata(result, "priority_queue")
+    queue = pl.read_csv(meta["csv"], infer_schema=False)
+    assert queue.columns == [*CALLER_COLUMNS, "owner_name", "owner_phone"] and meta["owner_contacts_attached"]
+    joined = queue.filter(pl.col("owner_phone").is_not_null())
+    assert joined.height == owners.join(queue.select(pl.col("Property ID").alias("property_id")),
+                                        on="property_id").height > 0
+    expected = dict(zip(owners["property_id"], owners["owner_phone"], strict=True))
+    assert all(expected[p] == phone for p, phone in joined.select("Property ID", "owner_phone").iter_rows())
+
+    secret = "Zyxwv"  # the PII marker: nowhere but the caller's file
+    wh = resources["warehouse"].open()
+    tables = wh.query("select table_name from information_schema.tables")["table_name"].to_list()
+    assert "scored_leads" in tables and "comparable_sales" in tables
+    for table in tables:
+        frame = wh.read(table)
+        for column in [c for c, dtype in frame.schema.items() if dtype == pl.String]:
+            assert not frame[column].str.contains(secret).any(), f"owner names leaked into {table}.{column}"
+    leaked = [p for p in champion_market.mlruns.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert not leaked, leaked
+    assert secret not in str([e.event_specific_data for e in result.all_events])
+    technical = pl.read_csv(meta["technical_csv"], infer_schema=False)
+    assert not any(technical[c].str.contains(secret).any() for c in technical.columns)
+
+    missing = _score(resources, day, assets=[priority_queue], priority_queue={"owner_file": str(tmp_path / "no.csv")})
+    assert not missing.success and "cannot attach owner contacts" in _failure(missing)
+    pl.DataFrame({"parcel": ["P1"], "phone": ["1"]}).write_csv(tmp_path / "bad.csv")
+    bad = _score(resources, day, assets=[priority_queue], priority_queue={"owner_file": str(tmp_path / "bad.csv")})
+    assert not bad.success and "needs a property_id column" in _failure(bad)

@@ -39,6 +39,10 @@ def test_arv_model_passes_its_gates_and_logs_to_mlflow(resources):
     assert checks["mdape_within_limit"].passed and checks["beats_zip_median_baseline"].passed
     metadata = result.asset_materializations_for_node("arv_model")[0].metadata
     assert metadata["holdout_mdape"].value <= 0.15
+    assert "| distressed |" in metadata["arv_error_by_condition"].value  # against the true renovated value
+    for condition in ("excellent", "good", "fair", "poor", "distressed"):
+        assert metadata[f"truth_mdape_{condition}"].value <= 0.18  # 20,000 properties; docs: 15% on the default
+        assert -0.12 <= metadata[f"truth_bias_{condition}"].value <= 0.05
     run_id = metadata["mlflow_run"].value.rsplit("/", 1)[1]
     assert mlflow.get_run(run_id).data.metrics["mae_improvement"] >= 0.2
 

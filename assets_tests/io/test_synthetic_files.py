@@ -142,4 +142,8 @@ def test_clean_dirt_writes_only_valid_files(tmp_path: Path, file_format: str) ->
         CONTRACTS[name].pandera_schema(NOW).validate(landed)
     truth = pl.read_parquet(tmp_path / "truth" / "contact_probabilities.parquet")
     assert truth.equals(market.ground_truth)
+    renovated = pl.read_parquet(tmp_path / "truth" / "renovated_values.parquet")
+    assert renovated.equals(market.renovated_values)
+    assert renovated.select("property_id", "effective_date").equals(
+        market.properties.sort("property_id", "effective_date").select("property_id", "effective_date"))
     assert '"n_properties": 3000' in (tmp_path / "truth" / "market_config.json").read_text()

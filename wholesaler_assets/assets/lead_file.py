@@ -11,6 +11,7 @@ from wholesaler_assets.domain.monitoring.drift import DRIFT_SHARE
 from wholesaler_assets.domain.monitoring.estimation import N_DRAWS
 from wholesaler_assets.domain.monitoring.monthly import MONTH, LabelRule, month_drift, month_figures
 from wholesaler_assets.domain.scoring.batch import score_batch
+from wholesaler_assets.domain.scoring.caller_queue import caller_export, technical_export
 from wholesaler_assets.domain.scoring.lead_file import tier_ranges
 from wholesaler_assets.domain.scoring.ranking import queue_order
 from wholesaler_assets.domain.snapshots.lead_tables import SYNTHETIC_MARKET
@@ -56,7 +57,8 @@ def lead_file_scores(config: LeadFileScoringConfig, warehouse: WarehouseResource
     scored, stats = score_batch(scorer, records, None, config.exact_reasons_top_n, config.chunk_rows)
     queue = queue_order(scored)
     wh.replace_table(SCORES_TABLE, queue)
-    csv = write_priority_queue(data_folder.layout().root / "exports", cutoff.date(), queue, f"{catalog.name}_queue")
+    csv, _ = write_priority_queue(data_folder.layout().root / "exports", cutoff.date(), caller_export(queue),
+                                  technical_export(queue), f"{catalog.name}_queue")
     value = f"p_{scorer.value_model.target}"
     return dg.MaterializeResult(metadata={
         "dataset": catalog.name,

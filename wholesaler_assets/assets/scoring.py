@@ -19,6 +19,12 @@ from wholesaler_assets.domain.contracts.choices import RowSelection
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.scoring import ScoringThresholds, scoring_gates
 from wholesaler_assets.domain.scoring.batch import score_batch
+from wholesaler_assets.domain.scoring.caller_queue import (
+    attach_owner_contacts,
+    caller_export,
+    technical_export,
+    with_checked_deals,
+)
 from wholesaler_assets.domain.scoring.ranking import (
     TIERS,
     profitability_report,
@@ -27,10 +33,11 @@ from wholesaler_assets.domain.scoring.ranking import (
     with_lead_context,
 )
 from wholesaler_assets.domain.scoring.score_rows import SINK_KEY, diff_rows, long_scores, select_rows
-from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig, evaluate_deals
+from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
+from wholesaler_assets.domain.valuation.comparables import ArvCheckConfig, checked_deals
 from wholesaler_assets.io.inputs import scored_day
 from wholesaler_assets.io.registry import CHAMPION
-from wholesaler_assets.io.reports import write_lead_reports, write_priority_queue
+from wholesaler_assets.io.reports import read_owner_file, write_lead_reports, write_priority_queue
 from wholesaler_assets.io.scoring_inputs import active_records, lead_splits, load_scorer, previous_reasons
 from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import ClockResource, DataFolderResource, MlflowResource, WarehouseResource
@@ -125,9 +132,14 @@ def lead_scores(context: dg.AssetExecutionContext, config: SinkConfig,
 
 
 class QueueConfig(dg.Config):
-    """How much of the queue to export."""
+    """How much of the queue to export, how tier-A ARVs are checked, and the opt-in owner file."""
 
     top_n: int | None = None  # None: every active lead
+    owner_file: str | None = None  # CSV/Parquet with property_id + contact columns, joined at export only
+    comparables_band: float = ArvCheckConfig().band
+    max_arv_to_value: dict[str, float] = dict(ArvCheckConfig().max_arv_to_value)  # by condition
+    comparables_lookback_days: int = ArvCheckConfig().lookback_days
+    comparables_sqft_tolerance: float = ArvCheckConfig().sqft_tolerance
 
 
 def _present(frame: pl.DataFrame, *columns: str) -> list[str]:
@@ -142,31 +154,49 @@ def _buy_box_of(scored: pl.DataFrame) -> BuyBoxConfig:
 
 
 @dg.asset(retry_policy=STORAGE_RETRY,
-          partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds={"polars"},
-          owners=OWNERS, code_version="1")
+          partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "comparable_sales"], group_name=GROUP,
+          kinds={"polars"}, owners=OWNERS, code_version="2")
 def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, warehouse: WarehouseResource,
                    data_folder: DataFolderResource) -> dg.MaterializeResult:
-    """The day's ranked outreach list as CSV, and a profitability report for every tier-A lead."""
+    """The caller's queue (CSV, plain headers) and its technical file; a report with comparables per tier-A lead."""
     day = dt.date.fromisoformat(context.partition_key)
-    queue = queue_order(scored_day(warehouse.open(), day))
+    wh = warehouse.open()
+    queue = queue_order(scored_day(wh, day))
     if config.top_n is not None:
         queue = queue.head(config.top_n)
+    check = ArvCheckConfig(band=config.comparables_band, max_arv_to_value=config.max_arv_to_value,
+                           lookback_days=config.comparables_lookback_days,
+                           sqft_tolerance=config.comparables_sqft_tolerance)
+    # A lead file has no property facts: no buy-box to check, no profitability report, no comparables.
+    tier_a = queue.filter(pl.col("tier") == "A") if "passes_buy_box" in queue.columns else queue.clear()
+    audited, comparables = (checked_deals(tier_a, wh.read("comparable_sales"), day, _buy_box_of(tier_a), check)
+                            if tier_a.height else (tier_a, pl.DataFrame()))
+    queue = with_checked_deals(queue, audited) if audited.height else queue
+    caller = caller_export(queue)
+    if config.owner_file:  # opt-in: contact details join the caller's file here and nowhere else
+        try:
+            caller = attach_owner_contacts(caller, read_owner_file(config.owner_file))
+        except (OSError, ValueError) as error:
+            raise dg.Failure(f"cannot attach owner contacts: {error}", allow_retries=False) from error
     layout = data_folder.layout()
-    csv_path = write_priority_queue(layout.root / "exports", day, queue)
-    # Profitability reports audit the buy-box: a lead file (no property facts) has none to audit.
-    tier_a = queue.filter((pl.col("tier") == "A") & ("passes_buy_box" in queue.columns))
-    audited = evaluate_deals(tier_a, _buy_box_of(tier_a), audit=True) if tier_a.height else tier_a
+    csv_path, technical_path = write_priority_queue(layout.root / "exports", day, caller, technical_export(queue))
     report_dir = layout.reports / "profitability" / day.isoformat()
-    reports = write_lead_reports(report_dir, audited.to_dicts(),
-                                 lambda lead: profitability_report(lead, lead["buy_box_audit"]))
+    by_lead = comparables.partition_by("lead_id", as_dict=True) if comparables.height else {}
+    reports = write_lead_reports(report_dir, audited.to_dicts(), lambda lead: profitability_report(
+        lead, lead["buy_box_audit"], by_lead.get((lead["lead_id"],), pl.DataFrame()).to_dicts()))
+    flagged = audited.filter(pl.col("arv_flags").is_not_null()).height if audited.height else 0
     return dg.MaterializeResult(metadata={
         "csv": dg.MetadataValue.path(str(csv_path)),
+        "technical_csv": dg.MetadataValue.path(str(technical_path)),
         "rows": queue.height,
+        "owner_contacts_attached": bool(config.owner_file),
         "tier_a_reports": len(reports),
+        "tier_a_arv_from_comparables": int((audited["arv_source"] == "comparables").sum()) if audited.height else 0,
+        "tier_a_arv_flagged": flagged,
+        "tier_a_failing_on_checked_arv": int((~audited["passes_buy_box"]).sum()) if audited.height else 0,
         "reports_index": dg.MetadataValue.path(str(report_dir / "index.md")),
         **{k: v for k, v in tier_figures(queue).items() if k == "median_profit_top_decile_priority"},
-        "top_of_queue": preview(queue.select(*_present(queue, "queue_rank", "lead_id", "tier", "priority_score",
-                                                       "expected_value", "conservative_profit", "top_reasons")),
-                                rows=10),
+        "top_of_queue": preview(caller.head(10).select(*_present(  # never the owner columns
+            caller, "Rank", "Lead ID", "Tier", "Priority (0-100)", "Expected value ($)", "Conservative profit ($)",
+            "Why this lead")), rows=10),
     })
-

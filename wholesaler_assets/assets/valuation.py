@@ -4,11 +4,14 @@ The model file is written for inspection whatever its gates say; beside it, the 
 with the file's hash decides whether registration may pack it into the scorer.
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check
 from wholesaler_assets.domain.features.zip_market import zip_market_levels
 from wholesaler_assets.domain.gates.valuation import ArvThresholds, arv_gates
+from wholesaler_assets.domain.valuation.accuracy import arv_error_against_truth, error_table_markdown
 from wholesaler_assets.domain.valuation.arv import (
     HOLDOUT_SHARE,
     ArvModel,
@@ -20,6 +23,7 @@ from wholesaler_assets.domain.valuation.arv import (
 )
 from wholesaler_assets.io.artifacts import ARV_FILE, write_arv_verdict
 from wholesaler_assets.io.inputs import sales_extra_features
+from wholesaler_assets.io.synthetic_files import read_renovated_values
 from wholesaler_assets.io.tracking import log_arv_run
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
 
@@ -59,11 +63,21 @@ def arv_model(config: ValuationConfig, warehouse: WarehouseResource, data_folder
     figures = {"holdout_mdape": evaluation.model_mdape, "holdout_mae": evaluation.model_mae,
                "baseline_mdape": evaluation.baseline_mdape, "baseline_mae": evaluation.baseline_mae,
                "mae_improvement": evaluation.mae_improvement}
+    truth = read_renovated_values(data_folder.layout().ground_truth)
+    truth_metadata: dict = {}
+    last_sale = sales["sale_date"].max()
+    if truth is not None and isinstance(last_sale, dt.date) and wh.table_exists("raw_properties"):
+        # a synthetic market: ARV against the true renovated value, by condition
+        errors = arv_error_against_truth(model, wh.read("raw_properties"), truth, last_sale)
+        figures |= {f"truth_mdape_{r['condition']}": r["mdape"] for r in errors.iter_rows(named=True)}
+        figures |= {f"truth_bias_{r['condition']}": r["median_bias"] for r in errors.iter_rows(named=True)}
+        truth_metadata = {"arv_error_by_condition": dg.MetadataValue.md(error_table_markdown(errors))}
     run_url = log_arv_run(mlflow_tracking, {"train_sales": train.height, "holdout_sales": holdout.height,
                                             "max_mdape": config.max_mdape,
                                             "min_mae_improvement": config.min_mae_improvement,
                                             "gates_passed": passed}, figures, model.space.to_dict())
-    yield dg.Output(model, metadata={**figures, "train_sales": train.height, "holdout_sales": holdout.height,
+    yield dg.Output(model, metadata={**figures, **truth_metadata, "train_sales": train.height,
+                                     "holdout_sales": holdout.height,
                                      "features": dg.MetadataValue.json(dict(model.space.kinds)),
                                      "usable_for_scoring": passed,
                                      "mlflow_run": dg.MetadataValue.url(run_url)})

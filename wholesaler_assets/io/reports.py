@@ -2,7 +2,8 @@
 
 reports/feature_contract_<dataset>.json, reports/statistical_validation_<target>.md,
 reports/feature_order_<target>.json, reports/models/<target>/ (plots, folds, feature order,
-search and explanations, also logged to MLflow), exports/priority_queue_<date>.csv and
+search and explanations, also logged to MLflow), exports/priority_queue_<date>.csv (the caller's
+file) with priority_queue_<date>_technical.csv beside it, and
 reports/profitability/<date>/<lead_id>.md with an index.md.
 """
 
@@ -17,9 +18,6 @@ from typing import Any
 import polars as pl
 
 from wholesaler_assets.io.csv_export import write_csv
-
-QUEUE_COLUMNS_FIRST = ["queue_rank", "lead_id", "tier", "priority_score", "expected_value", "conservative_profit"]
-QUEUE_COLUMNS_LEFT_OUT = ("feature_hash", "buy_box_settings")
 
 
 def _write(path: Path, text: str) -> Path:
@@ -64,14 +62,25 @@ def write_evaluation_files(out: Path, feature_order: Mapping[str, Any], folds: p
     return {name: out / f"{name}.png" for name in figures}
 
 
-def write_priority_queue(exports: Path, day: dt.date, queue: pl.DataFrame, name: str = "priority_queue") -> Path:
-    """The ranked list as CSV: the columns the team reads first, then the rest (no internals)."""
-    path = exports / f"{name}_{day}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    first = [c for c in QUEUE_COLUMNS_FIRST if c in queue.columns]  # a lead file has no expected value or profit
-    rest = [c for c in queue.columns if c not in first and c not in QUEUE_COLUMNS_LEFT_OUT]
-    write_csv(queue.select(*first, *rest), path)
-    return path
+def write_priority_queue(exports: Path, day: dt.date, caller: pl.DataFrame, technical: pl.DataFrame,
+                         name: str = "priority_queue") -> tuple[Path, Path]:
+    """The caller's file (<name>_<date>.csv) and the technical file beside it (<name>_<date>_technical.csv)."""
+    exports.mkdir(parents=True, exist_ok=True)
+    return (write_csv(caller, exports / f"{name}_{day}.csv"),
+            write_csv(technical, exports / f"{name}_{day}_technical.csv"))
+
+
+def read_owner_file(path: str | Path) -> pl.DataFrame:
+    """The user's owner file (CSV or Parquet), every column as text so ids and phones keep their zeros."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"owner file {path} does not exist")
+    if path.suffix.lower() == ".parquet":
+        owners = pl.read_parquet(path)
+        return owners.with_columns(pl.col(c).cast(pl.String) for c in owners.columns)
+    if path.suffix.lower() != ".csv":
+        raise ValueError(f"owner file {path} must be .csv or .parquet")
+    return pl.read_csv(path, infer_schema=False)
 
 
 def write_lead_reports(folder: Path, leads: list[dict[str, Any]], report_of: Callable[[dict[str, Any]], str]

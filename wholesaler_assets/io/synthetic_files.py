@@ -2,7 +2,8 @@
 
 `write_market` generates a market (`domain/synthetic/market.py`), dirties every source
 (`domain/synthetic/dirt.py`) and writes landing_root/<source>/<source>-part-0001.<ext> files, the
-bad files, and ground_truth_dir/contact_probabilities.parquet with market_config.json. Same config,
+bad files, and ground_truth_dir/contact_probabilities.parquet (label probabilities per contact),
+renovated_values.parquet (the true after-repair value per property record) and market_config.json. Same config,
 same bytes.
 """
 
@@ -26,14 +27,15 @@ from wholesaler_assets.domain.synthetic.conversion import (
 from wholesaler_assets.domain.synthetic.dirt import BAD_FILE_KINDS, dirty
 from wholesaler_assets.domain.synthetic.market import SyntheticMarket, generate_market
 
+RENOVATED_VALUES_FILE = "renovated_values.parquet"  # the true ARV of every property record
 CSV_DATETIME_FORMAT, CSV_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"
 _LATIN1_NAMES = ("José Muñoz", "Renée Peña", "Begoña Ibáñez", "Raúl Núñez")
 
 
 def write_market(config: MarketConfig, landing_root: Path, ground_truth_dir: Path) -> dict[str, list[Path]]:
     """Generate, apply dirt, write landing_root/<source>/<source>-part-0001.<ext> files (sorted by the
-    source's time column, then key), plus bad files, plus ground_truth_dir/contact_probabilities.parquet
-    and ground_truth_dir/market_config.json. Returns the written landing files per source."""
+    source's time column, then key), plus bad files, plus ground_truth_dir/contact_probabilities.parquet,
+    renovated_values.parquet and market_config.json. Returns the written landing files per source."""
     if config.file_format not in ("parquet", "csv"):
         raise ValueError(f"file_format must be 'parquet' or 'csv', not {config.file_format!r}")
     market = generate_market(config)
@@ -42,12 +44,19 @@ def write_market(config: MarketConfig, landing_root: Path, ground_truth_dir: Pat
     gt_dir.mkdir(parents=True, exist_ok=True)
     market.ground_truth.write_parquet(gt_dir / "contact_probabilities.parquet", compression="zstd",
                                       statistics=True)
+    market.renovated_values.write_parquet(gt_dir / RENOVATED_VALUES_FILE, compression="zstd", statistics=True)
     meta = {"config": _jsonable(asdict(config)),
             "row_counts": {name: market.source(name).height for name in SOURCES},
             "booking_coefficients": BOOKING_COEFFICIENTS, "qualify_coefficients": QUALIFY_COEFFICIENTS,
             "deal_coefficients": DEAL_COEFFICIENTS}
     (gt_dir / "market_config.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return written
+
+
+def read_renovated_values(ground_truth_dir: Path) -> pl.DataFrame | None:
+    """The true renovated values a synthetic market wrote, or None (a user's own data has none)."""
+    path = Path(ground_truth_dir) / RENOVATED_VALUES_FILE
+    return pl.read_parquet(path) if path.is_file() else None
 
 
 def _jsonable(value: object) -> object:

@@ -96,7 +96,11 @@ def test_a_halved_channel_breaks_the_calibration_gate_through_the_long_pool(twin
     first = next(v for v in verdicts if v.calibration_broke)
     assert first.calibration is not None
     broken = first.calibration.details["broken"]
-    assert broken and all(":channel=cold_call:" in b or ":channel=door_knock:" in b for b in broken)
+    # The halved channels, or the whole pool they drag down (since renovated sales are priced at the
+    # renovated value, issue 17, the whole pool breaks first: z -3.6 on day 31, the channels alone stay
+    # under the bar); never another channel, and always fewer bookings than promised.
+    assert broken and all(any(f":{group}:" in b for group in ("channel=cold_call", "channel=door_knock", "all"))
+                          for b in broken)
     assert all(float(b.rsplit(":", 1)[1]) < 0 for b in broken)
 
 
@@ -159,8 +163,13 @@ def test_the_conversion_shift_is_invisible_to_data_drift(drift_by_market):
         summary, stationary = drift.summary, drift_by_market[None][day].summary
         assert not shifted_segments(drift.shifts)
         assert summary.dataset_drift == stationary.dataset_drift
-        # Fewer deals keep a few more leads active, so scores may move in the second decimal only.
-        assert max(abs(col.score - stationary.columns[c].score) for c, col in summary.columns.items()) < 0.02
+        assert all(col.drifted == stationary.columns[c].drifted for c, col in summary.columns.items())
+        # Fewer deals keep a few more leads active, so scores may move in the second decimal only; but for
+        # the auction clock: foreclosures that no longer reach a deal stay active and age toward their
+        # auction (0.04, 0.08, 0.12 on days 3, 7 and 14 since issue 17's market), never drifting.
+        assert max(abs(col.score - stationary.columns[c].score) for c, col in summary.columns.items()
+                   if c != "days_to_auction") < 0.02
+        assert abs(summary.columns["days_to_auction"].score - stationary.columns["days_to_auction"].score) < 0.15
 
 
 def test_the_price_shock_shifts_the_values_of_its_two_metros_once_they_are_revalued(drift_by_market):

@@ -130,8 +130,36 @@ def tier_figures(scored: pl.DataFrame) -> dict[str, Any]:
     }
 
 
-def profitability_report(lead: dict[str, Any], audit_json: str) -> str:
-    """A readable profitability report (markdown) of one lead from its buy-box audit."""
+def comparables_section(audit: dict[str, Any], comparables: list[dict[str, Any]]) -> list[str]:
+    """The ARV check of a report: the comparable renovated sales with prices and dates, which ARV the
+    buy-box used and the flags (`valuation.comparables`)."""
+    choice = audit.get("arv_choice")
+    if choice is None:
+        return []
+
+    def money(value: Any) -> str:
+        return "n/a" if value is None else f"${value:,.0f}"
+
+    lines = ["## ARV check: comparable renovated sales", ""]
+    if comparables:
+        lines += ["| # | sale | sold on | price | sqft | $/sqft | beds | baths |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {c['comparable_rank']} | {c['sale_id']} | {c['sale_date']} | {money(c['sale_price'])} | "
+                  f"{c['sqft']:,.0f} | {money(c['price_per_sqft'])} | {c['beds']} | {c['baths']} |"
+                  for c in comparables]
+        lines.append("")
+    else:
+        lines += ["No renovated sale of similar size in this ZIP: the ARV cannot be checked.", ""]
+    lines += [f"Model ARV {money(choice['model_arv'])}; comparables ARV {money(choice['comparables_arv'])} "
+              f"({choice['comparables']} sales, median $/sqft x sqft); the buy-box used the "
+              f"**{choice['used']}** ARV ({choice['rule']}; band {choice['band']:.0%}).",
+              f"Flags: **{', '.join(f.replace('_', ' ') for f in choice['flags'])}**." if choice["flags"]
+              else "Flags: none.", ""]
+    return lines
+
+
+def profitability_report(lead: dict[str, Any], audit_json: str, comparables: list[dict[str, Any]] | None = None
+                         ) -> str:
+    """A readable profitability report (markdown) of one lead from its buy-box audit (and its ARV check)."""
     audit = json.loads(audit_json)
     figures, inputs = audit["figures"], audit["inputs"]
 
@@ -167,6 +195,7 @@ def profitability_report(lead: dict[str, Any], audit_json: str) -> str:
         "",
         f"Passes the buy-box (profit >= {money(audit['min_profit'])}): **{'yes' if audit['passes'] else 'no'}**.",
         "",
+        *comparables_section(audit, comparables or []),
         f"Formula: `{audit['formula']}`",
         "",
     ]

@@ -94,6 +94,18 @@ def sales_frame(records: pl.DataFrame, zips: Zips, cfg: MarketConfig) -> pl.Data
     return _to_contract(out, "sales")
 
 
+def renovated_values_frame(records: pl.DataFrame) -> pl.DataFrame:
+    """Ground truth of ARV: each property record's true renovated value on its effective date (the
+    house in excellent condition at the ZIP's prices of that day, without the valuation noise of
+    `market_value`), beside its condition, as-is market value and the ZIP's annual price trend."""
+    return records.select(
+        _id("P", pl.col("pidx")).alias("property_id"), pl.col("eff").cast(pl.Date).alias("effective_date"),
+        _decode("cond", CONDITIONS).alias("condition"), pl.col("mv").alias("market_value"),
+        (pl.col("renovated") / 100).round(0).mul(100).alias("true_renovated_value"),
+        pl.col("zip_trend").alias("zip_annual_trend"),  # carries the value to a later day
+    ).sort("property_id", "effective_date")
+
+
 def events_frame(events: pl.DataFrame) -> pl.DataFrame:
     out = events.select(
         _id("E").alias("event_id"), _id("P", pl.col("pidx")).alias("property_id"),

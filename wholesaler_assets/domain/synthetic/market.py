@@ -19,7 +19,10 @@ drawn from `np.random.SeedSequence(seed)`: the same config gives the same frames
 - outcomes: call_booked within 7 days of a contact, qualified 1-6 days later, contract_signed 2-12
   days after that (purchase price ~65-75% of ARV minus repairs). Nothing after `end_date` is made.
 - sales: every recorded sale in [start_date - 365 days, end_date] (~5-7% of properties a year),
-  renovated (~35%), average or distressed, with the property facts at the sale.
+  renovated (~35%, priced around the renovated value: the excellent-condition value +/-5%), average
+  (around the as-is value) or distressed (8-25% under it), with the property facts at the sale.
+- renovated values (ground truth of ARV): each property record's value in excellent condition at
+  the ZIP's prices of its effective date (a distressed house's is ~1.8x its as-is value).
 
 How a contact converts, and the exact probabilities of its labels (the ground truth), is the
 conversion function documented in `conversion.py`.
@@ -42,6 +45,7 @@ from wholesaler_assets.domain.synthetic.frames import (
     events_frame,
     outcomes_frame,
     properties_frame,
+    renovated_values_frame,
     sales_frame,
 )
 from wholesaler_assets.domain.synthetic.geography import draw_zips
@@ -52,7 +56,8 @@ from wholesaler_assets.domain.synthetic.shifts import check_shift, extra_foreclo
 
 @dataclass(frozen=True)
 class SyntheticMarket:
-    """The five clean source frames (contract columns and dtypes) and the per-contact ground truth."""
+    """The five clean source frames (contract columns and dtypes) and the ground truth: per contact
+    (the label probabilities) and per property record (the true renovated value, ARV's target)."""
 
     properties: pl.DataFrame
     distress_events: pl.DataFrame
@@ -60,6 +65,7 @@ class SyntheticMarket:
     outcomes: pl.DataFrame
     sales: pl.DataFrame
     ground_truth: pl.DataFrame
+    renovated_values: pl.DataFrame
 
     def source(self, name: str) -> pl.DataFrame:
         if name not in SOURCES:
@@ -91,7 +97,7 @@ def generate_market(config: MarketConfig) -> SyntheticMarket:
     return SyntheticMarket(
         properties=properties_frame(records, s, zips, config), distress_events=events_frame(events),
         contacts=contacts, outcomes=outcomes_frame(chains), sales=sales_frame(records, zips, config),
-        ground_truth=truth)
+        ground_truth=truth, renovated_values=renovated_values_frame(records))
 
 
 def market_zip_codes(config: MarketConfig) -> list[tuple[str, str]]:

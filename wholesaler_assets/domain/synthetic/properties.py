@@ -43,16 +43,27 @@ def _loan_balance(amount: np.ndarray, rate: np.ndarray, loan_day: np.ndarray,
     return np.maximum(amount * (grow_n - grow_p) / (grow_n - 1), 0.0)
 
 
+def renovated_value(value_index: np.ndarray, growth: np.ndarray) -> np.ndarray:
+    """The true after-repair value: the house in excellent condition, at the ZIP's prices of the day
+    (the ground truth ARV is judged against, `ground_truth/renovated_values.parquet`)."""
+    return value_index * CONDITION_VALUE[0] * growth
+
+
 def _sale_terms(cond: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Kind of sale (SALE_CONDITIONS), condition after it and price relative to the as-is value."""
+    """Kind of sale (SALE_CONDITIONS), condition after it and price as a share of the value index.
+
+    A renovated sale is priced around the renovated value (condition excellent, +/-5%); an average
+    sale around the as-is value; a distressed sale 8-25% under it. (The renovated price once also
+    carried the old condition's factor, pricing renovated sales 20-30% over the renovated value, and
+    ARV with them.)"""
     n = len(cond)
     u = rng.random(n)
     kind = np.where(cond >= 3, np.where(u < 0.75, 2, 1), np.where(u < 0.42, 0, 1))
     new_cond = np.where(kind == 0, 0, cond)
-    factor = np.select([kind == 0, kind == 2], [CONDITION_VALUE[0] / CONDITION_VALUE[cond]
-                       * rng.uniform(1.0, 1.15, n), rng.uniform(0.75, 0.92, n)],
-                       rng.uniform(0.92, 1.08, n))
-    return kind, new_cond, factor
+    share = np.select([kind == 0, kind == 2], [CONDITION_VALUE[0] * rng.uniform(0.95, 1.05, n),
+                      CONDITION_VALUE[cond] * rng.uniform(0.75, 0.92, n)],
+                      CONDITION_VALUE[cond] * rng.uniform(0.92, 1.08, n))
+    return kind, new_cond, share
 
 
 def _draw_owners(owner: np.ndarray, ptype: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -82,11 +93,11 @@ def draw_properties(cfg: MarketConfig, zips: Zips, rng: np.random.Generator) -> 
     tenure = np.clip(np.minimum(tenure, age + 0.5), 0.02, None)
     eff = start - rng.integers(1, 366, n)
     last_sale = eff - np.round(tenure * 365.25).astype(np.int64)
-    sale_kind, sold_cond, factor = _sale_terms(cond, rng)
+    sale_kind, sold_cond, price_share = _sale_terms(cond, rng)
     recent = last_sale >= start - 365  # sales in the sales window set the condition at sale
     cond = np.where(recent, sold_cond, cond)
     years_at_sale = (last_sale - start) / 365.25
-    sale_price = (value_index * CONDITION_VALUE[cond] * price_growth(zips.trend[z], years_at_sale) * factor).round(-2)
+    sale_price = (value_index * price_share * price_growth(zips.trend[z], years_at_sale)).round(-2)
     free = rng.random(n) < sigmoid(-1.75 + 0.085 * tenure + 1.6 * (owner == 3) + 0.9 * (owner == 2)
                                     + 0.4 * (owner == 1))
     refi = tenure > 15
@@ -114,8 +125,8 @@ def _record(s: dict[str, np.ndarray], idx: np.ndarray, day: np.ndarray, zips: Zi
     """Internal property records of the properties `idx`, as known on `day`."""
     z, cond = s["z"][idx], s["cond"][idx]
     wobble = rng.lognormal(0, 0.03, len(idx))  # the valuation model's noise per record
-    mv = (s["value_index"][idx] * CONDITION_VALUE[cond] * price_growth(zips.trend[z], (day - start) / 365.25)
-          * wobble).round(-2)
+    growth = price_growth(zips.trend[z], (day - start) / 365.25)
+    mv = (s["value_index"][idx] * CONDITION_VALUE[cond] * growth * wobble).round(-2)
     mv = np.maximum(mv, 5_000.0)
     balance = (_loan_balance(s["loan"][idx], s["rate"][idx], s["loan_day"][idx], day)
                + s["second_lien"][idx]).round(0)
@@ -124,7 +135,8 @@ def _record(s: dict[str, np.ndarray], idx: np.ndarray, day: np.ndarray, zips: Zi
                                    "sale_price", "sale_kind")}
     return pl.DataFrame({"pidx": idx, "eff": day, **cols, "mv": mv,
                          "assessed": (mv * s["assess_ratio"][idx]).round(-2), "mortgage": balance,
-                         "equity": mv - balance})
+                         "equity": mv - balance, "renovated": renovated_value(s["value_index"][idx], growth),
+                         "zip_trend": zips.trend[z]})
 
 
 def property_records(cfg: MarketConfig, s: dict[str, np.ndarray], zips: Zips,
@@ -149,9 +161,9 @@ def property_records(cfg: MarketConfig, s: dict[str, np.ndarray], zips: Zips,
         s["owner"][sold] = owner
         occ, oos, first, last = _draw_owners(owner, s["ptype"][sold], rng)
         s["occupied"][sold], s["oos"][sold], s["first"][sold], s["last"][sold] = occ, oos, first, last
-        sale_kind, new_cond, factor = _sale_terms(s["cond"][sold], rng)
+        sale_kind, new_cond, price_share = _sale_terms(s["cond"][sold], rng)
         sold_day = day[sold]
-        price = (s["value_index"][sold] * CONDITION_VALUE[new_cond] * factor
+        price = (s["value_index"][sold] * price_share
                  * price_growth(zips.trend[s["z"][sold]], (sold_day - start) / 365.25)).round(-2)
         s["cond"][sold], s["sale_kind"][sold], s["sale_price"][sold] = new_cond, sale_kind, price
         s["last_sale"][sold] = sold_day

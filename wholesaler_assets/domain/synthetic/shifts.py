@@ -105,6 +105,7 @@ def shocked_records(records: pl.DataFrame, zip_metro: np.ndarray, shift: MarketS
         pl.Series("mv", mv), pl.Series("assessed", (grown["assessed"].to_numpy() * value_factor).round(-2)),
         pl.Series("equity", mv - grown["mortgage"].to_numpy()),
         pl.Series("sale_price", (grown["sale_price"].to_numpy() * sale_factor).round(-2)),
+        pl.Series("renovated", grown["renovated"].to_numpy() * value_factor),
     ).sort("pidx", "eff")
 
 
