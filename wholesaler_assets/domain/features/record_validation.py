@@ -22,6 +22,7 @@ import polars as pl
 from wholesaler_assets.domain.contracts.sources import CHANNELS
 from wholesaler_assets.domain.features.record_schema import (
     DATE_FIELDS_NOT_AFTER_SCORING,
+    DIGIT_TEXT_FIELDS,
     POLARS_TYPES,
     RECORD_FIELDS,
     RecordField,
@@ -66,8 +67,9 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
     given = ~pd.isna(objects)
     kind = field.kind
     if kind == "text":
-        if pd.api.types.is_integer_dtype(dtype) and field.name in ("lead_id", "property_id"):
-            objects = np.array([None if v is None else str(v) for v in objects], dtype=object)  # numeric ids
+        if field.name in DIGIT_TEXT_FIELDS and pd.api.types.is_numeric_dtype(dtype) \
+                and not pd.api.types.is_bool_dtype(dtype):  # ids and ZIP codes a CSV reader took for numbers
+            objects = _digits_as_text(objects, given, DIGIT_TEXT_FIELDS[field.name])
         if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):  # holds only text
             ok = np.ones(len(objects), dtype=bool)
         else:
@@ -106,6 +108,19 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
         present = ~np.isnat(dates)
         return _Column(dates, present), _bad(field, given & ~present, objects, "must be a date YYYY-MM-DD")
     raise AssertionError(kind)
+
+
+def _digits_as_text(objects: np.ndarray, given: np.ndarray, width: int) -> np.ndarray:
+    """Whole numbers as their digits (zero-padded to `width`); other numbers stay as they are, to be refused."""
+    def text(value: Any, present: bool) -> Any:
+        if not present:
+            return None
+        if isinstance(value, (int, np.integer)):  # exact, however long the id
+            return str(int(value)).zfill(width) if value >= 0 else value
+        number = float(value)  # a float column: a CSV column with a blank cell
+        return str(int(number)).zfill(width) if number.is_integer() and number >= 0 else value
+
+    return np.array([text(v, p) for v, p in zip(objects, given, strict=True)], dtype=object)
 
 
 def _as_date(value: Any) -> np.datetime64 | None:
