@@ -1,15 +1,19 @@
-"""The `wholesaler` command: generate a synthetic market, run the demo, print the data contracts."""
+"""The `wholesaler` command: run the demo, score a file, read the queue and the registry, promote or roll back.
+
+`wholesaler COMMAND --help` says what each command does and takes."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from wholesaler_assets.cli_commands import register_all
 from wholesaler_assets.domain.contracts.sources import CONTRACTS, contract_markdown
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
@@ -19,20 +23,34 @@ QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # t
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's entry point; output piped into a reader that stops early (`| head`) ends quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader has gone: no traceback; stdout is pointed at /dev/null so Python's own final
+        # flush at exit does not raise again. 141 is what a shell reports for a command killed by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wholesaler", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="write a synthetic market into landing folders")
     gen.add_argument("--properties", type=int, default=50_000, help="number of properties (1k to 1M)")
-    gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (same seed and size: same market)")
+    gen.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="landing file format")
     gen.add_argument("--data-root", default="data", help="folder holding landing/ and ground_truth/")
     gen.add_argument("--clean", action="store_true", help="no dirt: no missing values, duplicates or bad files")
 
-    demo = commands.add_parser("demo", help="generate, ingest and snapshot the embedded default market")
-    demo.add_argument("--properties", type=int, default=50_000)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--data-root", default="data")
+    demo = commands.add_parser("demo", help="the whole pipeline on a synthetic market: generate, ingest, "
+                                  "snapshot, train, gate, register and score (about 4 minutes)")
+    demo.add_argument("--properties", type=int, default=50_000, help="size of the synthetic market")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the market")
+    demo.add_argument("--data-root", default="data", help="folder for landing files, warehouse and reports")
     demo.add_argument("--snapshot-every-days", type=int, default=7,
                       help="history of snapshots to take, one every N days up to the data cutoff")
     demo.add_argument("--dataset-spec", default=None, help="learn from your own lead file (YAML spec)")
@@ -56,10 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("serving-schema", help="print the lead record the serving endpoint takes as markdown")
     commands.add_parser("serving-example", help="print the README's example request: a lead of the demo market")
 
-    back = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
-    back.add_argument("--tracking-uri", default="sqlite:///mlruns/mlflow.db")
-    back.add_argument("--model", default="lead_scorer", help="registered model name")
-
     approve = commands.add_parser("approve-recommendation", help="record a person's decision on a campaign "
                                   "recommendation (nothing changes a campaign by itself)")
     approve.add_argument("recommendation_id", help="an id from the campaign_recommendations report")
@@ -68,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     approve.add_argument("--note", default=None)
     approve.add_argument("--warehouse", default="data/warehouse.duckdb", help="the DuckDB warehouse file")
 
+    handlers = register_all(commands)  # score, queue, champion, promote, rollback
+
     args = parser.parse_args(argv)
+    if args.command in handlers:
+        return handlers[args.command](args)
     if args.command == "approve-recommendation":
         return _approve_recommendation(args)
     if args.command == "generate":
@@ -90,8 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return replay(plan, Path(args.data_root), Path(args.mlruns or f"{args.data_root}/mlruns"))
     if args.command == "demo":
         return _demo(args)
-    if args.command == "rollback":
-        return _rollback(args)
     if args.command == "serving-schema":
         from wholesaler_assets.domain.features.record_schema import schema_markdown
 
@@ -239,21 +255,6 @@ def _demo(args: argparse.Namespace) -> int:
     if not scored:  # the report and the runs are there to read, but the demo did not do its job
         print(f"demo incomplete: nothing was scored ({_failure_reason(scoring)})", file=sys.stderr)
         return DEMO_NOT_SCORED
-    return 0
-
-
-def _rollback(args: argparse.Namespace) -> int:
-    import mlflow
-
-    from wholesaler_assets.io.registry import rollback
-
-    mlflow.set_tracking_uri(args.tracking_uri)
-    try:
-        old, new = rollback(mlflow.MlflowClient(), args.model)
-    except (ValueError, mlflow.exceptions.MlflowException) as exc:
-        print(f"rollback refused: {exc}", file=sys.stderr)
-        return 2
-    print(f"{args.model}: champion moved from v{old} back to v{new} (v{old} stays registered, tagged rolled_back)")
     return 0
 
 
