@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from wholesaler_assets.cli import DEMO_NOT_SCORED, main
 
@@ -32,6 +33,27 @@ def test_contracts_prints_every_source(capsys):
     readme = (Path(__file__).parents[1] / "docs" / "contracts.md").read_text()
     for table in out.strip().split("\n\n**"):  # the README's tables are the generated ones
         assert table.strip().lstrip("*") in readme, "regenerate docs/contracts.md: wholesaler contracts"
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
+    """`wholesaler contracts | head`: the reader leaves before the output is written."""
+    for command in ("contracts", "serving-schema"):
+        done = subprocess.run(f"{sys.executable} -m wholesaler_assets.cli {command} | true", shell=True,
+                              capture_output=True, text=True, cwd=PROJECT, timeout=60)
+        assert done.returncode == 0 and done.stderr == "", done.stderr  # `true` exits at once: a broken pipe
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} -m wholesaler_assets.cli {command}"
+                               " | true"], capture_output=True, text=True, cwd=PROJECT, timeout=60)
+        assert done.returncode == 141 and done.stderr == "", done.stderr  # as a shell's SIGPIPE exit
+
+
+def test_every_command_says_what_it_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listing = capsys.readouterr().out
+    for command in ("score", "queue", "champion", "promote", "rollback", "contracts", "demo"):
+        line = next(line for line in listing.splitlines() if line.strip().startswith(command + " ")
+                    or line.strip() == command)
+        assert command in line
 
 
 def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
