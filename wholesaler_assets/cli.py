@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from wholesaler_assets.cli_commands import register_all
+from wholesaler_assets.cli_commands.common import register_all
 from wholesaler_assets.domain.contracts.sources import CONTRACTS, contract_markdown
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wholesaler_assets.cli_commands import Handler, add_registry_arguments, tracking_uri
+from wholesaler_assets.cli_commands.common import Handler, add_registry_arguments, tracking_uri
 
 REGISTRY_READ = ("targets", "winners", "dataset", "feature_contract_hash", "gates", "replaced_champion",
                  "promotion_reason", "rolled_back", "rollback_reason", "shadow_refused", "retraining_reason")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wholesaler_assets.cli_commands import Handler, add_registry_arguments, tracking_uri
+from wholesaler_assets.cli_commands.common import Handler, add_registry_arguments, tracking_uri
 
 FILE_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 INVALID_INPUT = 2  # exit code: the file was refused (bad records, unreadable file); nothing written

@@ -67,9 +67,8 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
     given = ~pd.isna(objects)
     kind = field.kind
     if kind == "text":
-        if field.name in DIGIT_TEXT_FIELDS and pd.api.types.is_numeric_dtype(dtype) \
-                and not pd.api.types.is_bool_dtype(dtype):  # ids and ZIP codes a CSV reader took for numbers
-            objects = _digits_as_text(objects, given, DIGIT_TEXT_FIELDS[field.name])
+        if field.name in DIGIT_TEXT_FIELDS and pd.api.types.is_numeric_dtype(dtype) and dtype != bool:
+            objects = _digits_as_text(objects, given, DIGIT_TEXT_FIELDS[field.name])  # a CSV reader's numbers
         if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):  # holds only text
             ok = np.ones(len(objects), dtype=bool)
         else:
@@ -111,16 +110,10 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
 
 
 def _digits_as_text(objects: np.ndarray, given: np.ndarray, width: int) -> np.ndarray:
-    """Whole numbers as their digits (zero-padded to `width`); other numbers stay as they are, to be refused."""
-    def text(value: Any, present: bool) -> Any:
-        if not present:
-            return None
-        if isinstance(value, (int, np.integer)):  # exact, however long the id
-            return str(int(value)).zfill(width) if value >= 0 else value
-        number = float(value)  # a float column: a CSV column with a blank cell
-        return str(int(number)).zfill(width) if number.is_integer() and number >= 0 else value
-
-    return np.array([text(v, p) for v, p in zip(objects, given, strict=True)], dtype=object)
+    """Whole numbers as their digits (zero-padded to `width`, exact however long); other numbers stay, to be refused."""
+    whole = [p and float(v).is_integer() and float(v) >= 0 for v, p in zip(objects, given, strict=True)]
+    return np.array([None if not p else str(int(v)).zfill(width) if w else v
+                     for v, p, w in zip(objects, given, whole, strict=True)], dtype=object)
 
 
 def _as_date(value: Any) -> np.datetime64 | None:
