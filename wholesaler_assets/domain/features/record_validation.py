@@ -67,7 +67,7 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
     given = ~pd.isna(objects)
     kind = field.kind
     if kind == "text":
-        if field.name in DIGIT_TEXT_FIELDS and pd.api.types.is_numeric_dtype(dtype) and dtype != bool:
+        if field.name in DIGIT_TEXT_FIELDS and getattr(dtype, "kind", "") in ("i", "u", "f"):  # not bool
             objects = _digits_as_text(objects, given, DIGIT_TEXT_FIELDS[field.name])  # a CSV reader's numbers
         if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):  # holds only text
             ok = np.ones(len(objects), dtype=bool)
