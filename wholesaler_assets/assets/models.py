@@ -107,7 +107,7 @@ def calibrator(context: dg.AssetExecutionContext, config: ModelConfig, warehouse
 
 @dg.asset(partitions_def=TARGET_PARTITIONS, deps=["calibrator"], group_name=GROUP,
           kinds={"xgboost", "scikit-learn", "mlflow"}, owners=OWNERS, code_version="1",
-          check_specs=check_specs("model_evaluation", EVALUATION_CHECKS))
+          check_specs=check_specs("model_evaluation", EVALUATION_CHECKS, partitions_def=TARGET_PARTITIONS))
 def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, warehouse: WarehouseResource,
                      data_folder: DataFolderResource, mlflow_tracking: MlflowResource):
     """Both calibrated candidates on the temporal holdout through the gates; the winner, explained, logged to MLflow."""

@@ -9,7 +9,14 @@ import dagster as dg
 import polars as pl
 import polars.selectors as cs
 
-from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, gate_check, parameter_default, preview
+from wholesaler_assets.assets.metadata import (
+    OWNERS,
+    STORAGE_RETRY,
+    check_spec,
+    gate_check,
+    parameter_default,
+    preview,
+)
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
@@ -90,7 +97,8 @@ def _png_markdown(path) -> dg.MetadataValue:
           partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "lead_contacts", "lead_outcomes",
                                                  "property_snapshots"], group_name=GROUP,
           kinds={"polars", "numpy"}, owners=OWNERS, code_version="2",
-          check_specs=[dg.AssetCheckSpec("estimate_matches_realized", asset="realized_performance", blocking=False,
+          check_specs=[check_spec("estimate_matches_realized", "realized_performance", blocking=False,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Warns when the realized positives of the last closed windows "
                                                      "leave what the calibrated scores promised (calibration broke).")])
 def realized_performance(context: dg.AssetExecutionContext, config: PerformanceConfig, warehouse: WarehouseResource,
@@ -186,10 +194,12 @@ def _day_over_day_psi(wh, day: dt.date, today: pl.DataFrame) -> dict[str, float]
 
 @dg.asset(retry_policy=STORAGE_RETRY, partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP,
           kinds={"evidently", "polars"}, owners=OWNERS, code_version="1",
-          check_specs=[dg.AssetCheckSpec("no_dataset_drift", asset="drift_report", blocking=False,
+          check_specs=[check_spec("no_dataset_drift", "drift_report", blocking=False,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Warns when the share of drifted columns reaches the limit "
                                                      "(the day's leads no longer look like the champion's first)."),
-                       dg.AssetCheckSpec("no_value_shift", asset="drift_report", blocking=False,
+                       check_spec("no_value_shift", "drift_report", blocking=False,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Warns when a metro's leads changed value by more than 5% "
                                                      "since the champion's first day (a local price shock).")])
 def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehouse: WarehouseResource,

@@ -60,7 +60,7 @@ class ScoringConfig(dg.Config):
                                                  "registered_scorer"],
           group_name=GROUP, kinds={"mlflow", "xgboost", "polars"}, owners=OWNERS, code_version="1",
           io_manager_key="warehouse_io_manager", metadata={"partition_column": "scoring_date"},
-          check_specs=check_specs("scored_leads", SCORING_CHECKS))
+          check_specs=check_specs("scored_leads", SCORING_CHECKS, partitions_def=DAILY_PARTITIONS))
 def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource,
                  mlflow_tracking: MlflowResource, clock: ClockResource):
     """Every active lead scored by the champion as of the day: probabilities, ARV, buy-box, tier, reasons."""
