@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import inspect
+import io
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 import polars as pl
+from matplotlib.figure import Figure
 
 from wholesaler_assets.domain.gates.result import GateResult
 
@@ -55,6 +57,26 @@ def check_spec(name: str, asset: str, description: str, blocking: bool,
 def inline_png(png: bytes, alt: str) -> str:
     """A small PNG as a markdown image the Dagster UI shows in place (a data URI; no file to open)."""
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
+def figure_markdown(figure: Figure, alt: str, dpi: int = 80) -> dg.MetadataValue:
+    """A matplotlib figure shown inline in the asset's metadata (PNG, a few tens of kB)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return dg.MetadataValue.md(inline_png(buffer.getvalue(), alt))
+
+
+_COLUMN_TYPES: dict[Any, str] = {pl.String: "string", pl.Boolean: "bool", pl.Date: "date", pl.Float64: "float",
+                                  pl.Float32: "float", pl.Int64: "int", pl.Int32: "int"}
+
+
+def column_schema(frame: pl.DataFrame, descriptions: Mapping[str, str] | None = None) -> dg.TableSchema:
+    """The table's columns and types as Dagster shows them (metadata key `dagster/column_schema`)."""
+    described = descriptions or {}
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name, "timestamp" if isinstance(dtype, pl.Datetime)
+                       else _COLUMN_TYPES.get(dtype.base_type(), str(dtype).lower()), description=described.get(name))
+        for name, dtype in frame.schema.items()])
 
 
 def as_domain(config: dg.Config, domain_type: type[T], **overrides: Any) -> T:

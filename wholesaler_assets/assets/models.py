@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check
+from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check, inline_png
 from wholesaler_assets.domain.contracts.choices import MODEL_KINDS
 from wholesaler_assets.domain.evaluation.gates import GateThresholds
 from wholesaler_assets.domain.evaluation.target_evaluation import evaluate_target, evaluation_figures
@@ -138,14 +138,16 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
     yield dg.MaterializeResult(metadata={
         "winner": verdict.winner,
         "why": verdict.explanation,
-        "xgboost_holdout_pr_auc": metrics["xgboost"]["holdout_pr_auc"],
-        "baseline_holdout_pr_auc": metrics["baseline"]["holdout_pr_auc"],
-        "holdout_top_decile_lift": metrics[verdict.judged_kind]["holdout_top_decile_lift"],
-        "holdout_ece": metrics[verdict.judged_kind]["holdout_ece"],
+        "xgboost_holdout_pr_auc": round(metrics["xgboost"]["holdout_pr_auc"], 4),
+        "baseline_holdout_pr_auc": round(metrics["baseline"]["holdout_pr_auc"], 4),
+        "holdout_top_decile_lift": round(metrics[verdict.judged_kind]["holdout_top_decile_lift"], 3),
+        "holdout_ece": round(metrics[verdict.judged_kind]["holdout_ece"], 4),
         "mlflow_run": dg.MetadataValue.url(run_url),
         "mlflow_run_id": run_id,
         "explanations": dg.MetadataValue.md(evaluation.explanations),
-        **{f"plot_{name}": dg.MetadataValue.path(str(path)) for name, path in pictures.items()},
+        **{f"plot_{name}": dg.MetadataValue.md(inline_png(path.read_bytes(), f"{name} {target}"))
+           for name, path in pictures.items()},  # shown in place; the files stay beside the report
+        **{f"plot_{name}_file": dg.MetadataValue.path(str(path)) for name, path in pictures.items()},
     })
     for gate in verdict.decisive_gates:
         yield gate_check(gate, partition=target, candidate=verdict.judged_kind)

@@ -1,7 +1,6 @@
 """Monitoring assets: realized and estimated performance of the daily scores, and the Evidently drift report."""
 
 
-import base64
 import datetime as dt
 import json
 
@@ -14,6 +13,7 @@ from wholesaler_assets.assets.metadata import (
     STORAGE_RETRY,
     check_spec,
     gate_check,
+    inline_png,
     parameter_default,
     preview,
 )
@@ -89,8 +89,7 @@ def _calibration_preview(checks: list[CalibrationCheck]) -> dg.MetadataValue | s
 
 
 def _png_markdown(path) -> dg.MetadataValue:
-    encoded = base64.b64encode(path.read_bytes()).decode()
-    return dg.MetadataValue.md(f"![realized vs estimated](data:image/png;base64,{encoded})")
+    return dg.MetadataValue.md(inline_png(path.read_bytes(), "realized vs estimated"))
 
 
 @dg.asset(retry_policy=STORAGE_RETRY,

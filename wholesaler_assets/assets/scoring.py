@@ -11,6 +11,8 @@ from wholesaler_assets.assets.metadata import (
     STORAGE_RETRY,
     as_domain,
     check_specs,
+    column_schema,
+    figure_markdown,
     gate_check,
     parameter_default,
     preview,
@@ -19,6 +21,7 @@ from wholesaler_assets.domain.contracts.choices import RowSelection
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.scoring import ScoringThresholds, scoring_gates
 from wholesaler_assets.domain.scoring.batch import score_batch
+from wholesaler_assets.domain.scoring.plots import score_histogram, tier_chart
 from wholesaler_assets.domain.scoring.ranking import (
     TIERS,
     profitability_report,
@@ -74,17 +77,21 @@ def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, wareh
     scored = with_lead_context(scored, records, lead_splits(wh, scorer.value_model.target),
                                clock.now(), scorer.buy_box)
     figures = tier_figures(scored)
+    experiment_id = mlflow_tracking.start()
     yield dg.Output(scored, metadata={
         "active_leads": records.height,
         "scored_leads": scored.height,
         "model_version": scorer.model_version,
         "model_registry_version": version,
-        "model_run_id": scorer.model_run_id,
+        "model_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, scorer.model_run_id)),
         **{f"tier_{t}_leads": figures["leads_per_tier"][t] for t in TIERS},
-        "share_passing_buy_box": figures["share_passing_buy_box"],
-        "p90_priority_score": figures["p90_priority_score"],
-        "median_profit_top_decile_priority": figures["median_profit_top_decile_priority"],
-        "arv_fallback_share": figures["arv_fallback_share"],
+        "share_passing_buy_box": round(figures["share_passing_buy_box"], 4),
+        "p90_priority_score": round(figures["p90_priority_score"], 2),
+        "median_profit_top_decile_priority": round(figures["median_profit_top_decile_priority"] or 0.0),
+        "arv_fallback_share": round(figures["arv_fallback_share"], 4),
+        "score_histogram": figure_markdown(score_histogram(scored, f"priority scores {day}"), "priority scores"),
+        "tier_chart": figure_markdown(tier_chart(scored, f"leads per tier {day}"), "leads per tier"),
+        "dagster/column_schema": column_schema(scored),
         "reasons_reused": stats.reasons_reused,
         "reasons_exact": stats.reasons_exact,
         "reasons_approximate": stats.reasons_approximate,
@@ -123,6 +130,7 @@ def lead_scores(context: dg.AssetExecutionContext, config: SinkConfig,
         "rows_unchanged": diff.unchanged,
         "table": f"{warehouse.describe()}:{SINK_TABLE}",
         "preview": preview(rows.head(6)),
+        "dagster/column_schema": column_schema(rows),
     })
 
 
@@ -160,7 +168,8 @@ def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, wareh
         "rows": queue.height,
         "tier_a_reports": len(reports),
         "reports_index": dg.MetadataValue.path(str(report_dir / "index.md")),
-        "median_profit_top_decile_priority": tier_figures(queue)["median_profit_top_decile_priority"],
+        "median_profit_top_decile_priority": round(tier_figures(queue)["median_profit_top_decile_priority"] or 0.0),
+        "dagster/column_schema": column_schema(queue),
         "top_of_queue": preview(queue.select("queue_rank", "lead_id", "tier", "priority_score", "expected_value",
                                              "conservative_profit", "top_reasons"), rows=10),
     })
