@@ -91,9 +91,16 @@ def parameter_default(function: Callable[..., Any], name: str) -> Any:
     return inspect.signature(function).parameters[name].default
 
 
+def readable(value: float, digits: int = 4) -> float:
+    """A figure to `digits` significant digits: what a person reads in the UI (0.2381, not 0.23805463295835527)."""
+    return float(f"{value:.{digits}g}")
+
+
 def _metadata_value(value: Any) -> Any:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return dg.MetadataValue.null()
+    if isinstance(value, float):
+        return readable(value)
     if isinstance(value, (dict, list, tuple)):
         return dg.MetadataValue.json(value)
     return value
