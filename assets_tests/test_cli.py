@@ -46,6 +46,26 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
         assert done.returncode == 141 and done.stderr == "", done.stderr  # as a shell's SIGPIPE exit
 
 
+def test_the_demo_says_which_warnings_are_expected(capsys):
+    from types import SimpleNamespace
+
+    from wholesaler_assets.cli import _report_run
+
+    def warning(name: str, description: str) -> SimpleNamespace:
+        return SimpleNamespace(passed=False, severity=SimpleNamespace(value="WARN"), check_name=name,
+                               asset_key=SimpleNamespace(to_user_string=lambda: "asset"), description=description)
+
+    run = SimpleNamespace(run_id="0123456789", success=True, get_asset_check_evaluations=lambda: [
+        warning("no_rejected_files", "1 file(s) quarantined: x (planted on purpose by the synthetic market)"),
+        warning("no_high_vif", "[deal_30d] 9 feature(s) with VIF above 10.0"),
+        warning("no_dataset_drift", "[2026-10-31] drift")])
+    _report_run(run)
+    lines = capsys.readouterr().out.splitlines()
+    assert "warning (expected: planted on purpose)" in lines[0]
+    assert "warning (expected on the demo market: prior_contacts is the sum" in lines[1]
+    assert "no_dataset_drift warning: [2026-10-31] drift" in lines[2]  # not one the demo plants
+
+
 def test_every_command_says_what_it_does(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
