@@ -339,7 +339,8 @@ def _next_steps(layout, seconds: float) -> str:
 Demo finished in {seconds:.0f} s. Open next:
   Dagster UI     make dev   ->  http://127.0.0.1:3000  (assets, checks and the runs above)
   MLflow UI      .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db -p 5000
-                 ->  http://127.0.0.1:5000  (training runs land here once models exist)
+                 ->  http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning  (training runs;
+                 the UI's top-left switch: Model training, not GenAI)
   Reports        {layout.reports}/  (demo_data_report.md, statistical_validation_<target>.md,
                  models/<target>/, profitability/<date>/ for every tier-A lead)
   Queue          {layout.root / 'exports'}/priority_queue_<date>.csv  (the outreach list, best first)

@@ -90,6 +90,9 @@ class DatasetResource(dg.ConfigurableResource):
         return load_dataset_spec(self.spec_path) if self.spec_path else None
 
 
+# MLflow 3.17's UI opens every experiment on its GenAI view unless the link asks for the model-training
+# one (its GenAI / Model training switch; the experiment kind tag only counts without that switch).
+ML_VIEW = "workflowType=machine_learning"
 EXPERIMENT_TAGS = {
     # A model-training experiment: without this kind, MLflow 3's UI opens on an empty GenAI traces page.
     "mlflow.experimentKind": "custom_model_development",
@@ -135,7 +138,7 @@ class MlflowResource(dg.ConfigurableResource):
         return experiment_id
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
-        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}?{ML_VIEW}"
 
 
 class RetrainingResource(dg.ConfigurableResource):

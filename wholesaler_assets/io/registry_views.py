@@ -39,4 +39,4 @@ def version_views(client: MlflowClient, name: str, limit: int = 10) -> list[Vers
 
 def model_version_url(ui_url: str, name: str, version: str) -> str:
     """The version's page in the MLflow UI."""
-    return f"{ui_url.rstrip('/')}/#/models/{name}/versions/{version}"
+    return f"{ui_url.rstrip('/')}/#/models/{name}/versions/{version}?workflowType=machine_learning"
