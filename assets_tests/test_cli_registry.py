@@ -56,7 +56,7 @@ def test_champion_promote_and_rollback_with_reasons(champion_market, tmp_path, c
     assert main(["champion", *tracking]) == 0
     out = capsys.readouterr().out
     assert "lead_scorer at sqlite:" in out and "champion v1" in out
-    assert "v1 [challenger, champion]" in out and "holdout PR-AUC  booked_call_7d " in out
+    assert "v1 [challenger, champion]" in out and "holdout PR-AUC         booked_call_7d " in out
     assert "#/models/lead_scorer/versions/1" in out and "feature_contract_hash" in out
 
     assert main(["promote", "2", "--reason", "same scorer, re-registered for the audit", *tracking]) == 0

@@ -72,11 +72,11 @@ def _champion(args: argparse.Namespace) -> int:
         holdout = {k.removesuffix("_holdout_pr_auc"): v for k, v in view.metrics.items()
                    if k.endswith("_holdout_pr_auc")}
         if holdout:
-            print("  holdout PR-AUC  " + ", ".join(f"{t} {v:.3f}" for t, v in sorted(holdout.items())))
+            print(f"  {'holdout PR-AUC':<23}" + ", ".join(f"{t} {v:.3f}" for t, v in sorted(holdout.items())))
         for tag in REGISTRY_READ:
             if view.tags.get(tag):
-                print(f"  {tag:<16}{view.tags[tag]}")
-        print(f"  MLflow          {model_version_url(args.ui_url, args.model, view.version)}")
+                print(f"  {tag:<23}{view.tags[tag]}")
+        print(f"  {'MLflow':<23}{model_version_url(args.ui_url, args.model, view.version)}")
     return 0
 
 
