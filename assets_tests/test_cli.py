@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from wholesaler_assets.cli import DEMO_NOT_SCORED, main
 
@@ -32,6 +33,47 @@ def test_contracts_prints_every_source(capsys):
     readme = (Path(__file__).parents[1] / "docs" / "contracts.md").read_text()
     for table in out.strip().split("\n\n**"):  # the README's tables are the generated ones
         assert table.strip().lstrip("*") in readme, "regenerate docs/contracts.md: wholesaler contracts"
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
+    """`wholesaler contracts | head`: the reader leaves before the output is written."""
+    for command in ("contracts", "serving-schema"):
+        done = subprocess.run(f"{sys.executable} -m wholesaler_assets.cli {command} | true", shell=True,
+                              capture_output=True, text=True, cwd=PROJECT, timeout=60)
+        assert done.returncode == 0 and done.stderr == "", done.stderr  # `true` exits at once: a broken pipe
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", f"{sys.executable} -m wholesaler_assets.cli {command}"
+                               " | true"], capture_output=True, text=True, cwd=PROJECT, timeout=60)
+        assert done.returncode == 141 and done.stderr == "", done.stderr  # as a shell's SIGPIPE exit
+
+
+def test_the_demo_says_which_warnings_are_expected(capsys):
+    from types import SimpleNamespace
+
+    from wholesaler_assets.cli import _report_run
+
+    def warning(name: str, description: str) -> SimpleNamespace:
+        return SimpleNamespace(passed=False, severity=SimpleNamespace(value="WARN"), check_name=name,
+                               asset_key=SimpleNamespace(to_user_string=lambda: "asset"), description=description)
+
+    run = SimpleNamespace(run_id="0123456789", success=True, get_asset_check_evaluations=lambda: [
+        warning("no_rejected_files", "1 file(s) quarantined: x (planted on purpose by the synthetic market)"),
+        warning("no_high_vif", "[deal_30d] 9 feature(s) with VIF above 10.0"),
+        warning("no_dataset_drift", "[2026-10-31] drift")])
+    _report_run(run)
+    lines = capsys.readouterr().out.splitlines()
+    assert "warning (expected: planted on purpose)" in lines[0]
+    assert "warning (expected on the demo market: prior_contacts is the sum" in lines[1]
+    assert "no_dataset_drift warning: [2026-10-31] drift" in lines[2]  # not one the demo plants
+
+
+def test_every_command_says_what_it_does(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listing = capsys.readouterr().out
+    for command in ("score", "queue", "champion", "promote", "rollback", "contracts", "demo"):
+        line = next(line for line in listing.splitlines() if line.strip().startswith(command + " ")
+                    or line.strip() == command)
+        assert command in line
 
 
 def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):

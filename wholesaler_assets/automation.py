@@ -124,6 +124,7 @@ daily_snapshot_schedule = dg.build_schedule_from_partitioned_job(
     snapshot_job,
     name="daily_snapshot_schedule",
     hour_of_day=2,
+    default_status=dg.DefaultScheduleStatus.RUNNING,  # runs under `make dev` without a click
     description="Every night at 02:00 UTC, snapshot every property as of the day that just ended.",
 )
 
@@ -131,6 +132,7 @@ daily_scoring_schedule = dg.build_schedule_from_partitioned_job(
     scoring_job,
     name="daily_scoring_schedule",
     hour_of_day=4,
+    default_status=dg.DefaultScheduleStatus.RUNNING,  # runs under `make dev` without a click
     description="Every morning at 04:00 UTC (after the 02:00 snapshot), score the day that just ended.",
 )
 
@@ -139,6 +141,7 @@ daily_monitoring_schedule = dg.build_schedule_from_partitioned_job(
     monitoring_job,
     name="daily_monitoring_schedule",
     hour_of_day=5,
+    default_status=dg.DefaultScheduleStatus.RUNNING,  # runs under `make dev` without a click
     description="Every morning at 05:00 UTC (after the 04:00 scoring), estimate, judge closed windows, report drift.",
 )
 

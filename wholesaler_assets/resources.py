@@ -96,6 +96,23 @@ class DatasetResource(dg.ConfigurableResource):
         return load_sales_spec(self.sales_spec_path) if self.sales_spec_path else None
 
 
+# MLflow 3.17's UI opens every experiment on its GenAI view unless the link asks for the model-training
+# one (its GenAI / Model training switch; the experiment kind tag only counts without that switch).
+ML_VIEW = "workflowType=machine_learning"
+EXPERIMENT_TAGS = {
+    # A model-training experiment: without this kind, MLflow 3's UI opens on an empty GenAI traces page.
+    "mlflow.experimentKind": "custom_model_development",
+    "mlflow.note.content": (
+        "Lead scoring for a real-estate wholesaler's outreach team (wholesaler-leads).\n\n"
+        "- `train-<target>`: one run per target and training (booked_call_7d, qualified_14d, deal_30d): baseline "
+        "and XGBoost, calibration, the gates and holdout metrics, plots and the feature contract as artifacts.\n"
+        "- `train-arv`: the after-repair-value model and its holdout error.\n"
+        "- `register-lead-scorer`: the scorer registered as `lead_scorer` (Models tab); each version's description "
+        "has its gates, holdout PR-AUC and the lead record it takes. Alias `champion` is what the endpoint and "
+        "`wholesaler score` use; `wholesaler champion` prints the same from a terminal."),
+}
+
+
 class MlflowResource(dg.ConfigurableResource):
     """MLflow tracking and registry: a SQLite store under mlruns/ by default, a server in production."""
 
@@ -119,11 +136,15 @@ class MlflowResource(dg.ConfigurableResource):
             location = Path(self.artifact_location).resolve().as_uri() if "://" not in self.artifact_location \
                 else self.artifact_location
             experiment_id = mlflow.create_experiment(self.experiment, artifact_location=location)
+        tags = found.tags if found is not None else {}
+        for key, value in EXPERIMENT_TAGS.items():  # what the UI opens on and says about the experiment
+            if tags.get(key) != value:
+                mlflow.MlflowClient().set_experiment_tag(experiment_id, key, value)
         mlflow.set_experiment(experiment_id=experiment_id)
         return experiment_id
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
-        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}?{ML_VIEW}"
 
 
 class RetrainingResource(dg.ConfigurableResource):

@@ -11,6 +11,6 @@ _VERSION_TAGS = (("retraining", RETRAINING_TAG), ("retraining_reason", REASON_TA
                  ("retraining_evidence", EVIDENCE_TAG))
 
 
-def version_tags(run_tags: dict[str, str]) -> dict[str, str]:
+def retraining_tags(run_tags: dict[str, str]) -> dict[str, str]:
     """The model-version tags that say why a run's registration exists (empty for a run launched by hand)."""
     return {tag: run_tags[key] for tag, key in _VERSION_TAGS if key in run_tags}

@@ -35,6 +35,9 @@ def test_dirty_market_loads_good_rows_and_quarantines_the_rest(data_root, embedd
     write_market(replace(SMALL_DIRTY, file_format=file_format), layout.landing, layout.ground_truth)
     result = _ingest(embedded_resources)
     assert result.success  # bad input is quarantined, it does not fail the run
+    warnings = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert len(warnings) == 4 and all("(planted on purpose by the synthetic market)" in e.description
+                                      for e in warnings)  # the UI says these are the demo's own
 
     warehouse = embedded_resources["warehouse"].open()
     manifest = warehouse.read("ingest_manifest")
@@ -124,6 +127,7 @@ def test_bad_file_later_keeps_the_last_good_data_served(data_root, embedded_reso
     assert not check.passed
     assert "sales-2026-11.parquet: unreadable Parquet" in check.description
     assert "missing required column(s): metro, zip_code, sale_price" in check.description
+    assert "planted" not in check.description  # a user's bad file is a problem, not the demo's planted one
     assert (layout.quarantine / "sales" / "sales-2026-11.parquet.reason.json").exists()
     metadata = result.asset_materializations_for_node("raw_sales")[0].metadata
     assert metadata["files_rejected"].value == 2

@@ -94,7 +94,10 @@ def test_gated_training_registers_a_champion_that_scores_like_the_batch_path(res
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id)}
     assert {"pr_curve.png", "calibration_by_segment.png", "lift_chart.png", "shap_summary.png",
             "fold_indices.csv", "feature_order.json", "explanations.md", "feature_contract.json"} <= artifacts
-    assert Path(evaluation["plot_pr_curve"]).exists()
+    assert Path(evaluation["plot_pr_curve_file"]).exists()
+    assert "(data:image/png;base64," in evaluation["plot_pr_curve"]  # shown inline in the Dagster UI
+    checks = trained.get_asset_check_evaluations()
+    assert {e.partition for e in checks if e.asset_key.to_user_string() == "model_evaluation"} == {TARGET}
 
     registered = _register(resources)
     assert registered.success

@@ -43,10 +43,18 @@ def test_a_day_is_scored_upserted_and_queued(resources, champion_market):
     meta = _metadata(result, "scored_leads")
     assert meta["scored_leads"] == meta["active_leads"] > 500
     assert sum(meta[f"tier_{t}_leads"] for t in "ABCD") == meta["scored_leads"]
-    assert meta["model_version"] == "lead_scorer v1" and meta["model_run_id"]
+    assert meta["model_version"] == "lead_scorer v1" and "/#/experiments/" in meta["model_run"]
     assert 0 < meta["share_passing_buy_box"] < 1 and 0 <= meta["arv_fallback_share"] < 0.05
+    assert meta["share_passing_buy_box"] == round(meta["share_passing_buy_box"], 4)  # readable, not 17 digits
     assert meta["reasons_exact"] >= 50 and meta["reasons_reused"] == 0
+    for plot in ("score_histogram", "tier_chart"):  # inline in the UI: a PNG data URI, no path to open
+        assert meta[plot].startswith("![") and "(data:image/png;base64," in meta[plot]
+    assert {c.name for c in meta["dagster/column_schema"].columns} >= {"lead_id", "tier", "priority_score"}
     assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert {e.partition for e in result.get_asset_check_evaluations()} == {day.isoformat()}  # per partition
+    queue_meta = _metadata(result, "priority_queue")
+    assert "lead_id" in {c.name for c in queue_meta["dagster/column_schema"].columns}
+    assert {c.name for c in _metadata(result, "lead_scores")["dagster/column_schema"].columns} >= {"lead_id", "target"}
 
     wh = resources["warehouse"].open()
     scored = wh.read("scored_leads", "scoring_date = ?", [day])

@@ -49,6 +49,7 @@ def test_snapshot_partitions_pass_their_gates(ingested):
         result = _snapshot(ingested, day, with_consumer=True)
         assert result.success
         assert not _failed_checks(result)
+        assert {e.partition for e in result.get_asset_check_evaluations()} == {day.isoformat()}  # per partition
         assert result.asset_materializations_for_node("snapshot_consumer")
     snaps = warehouse.read("property_snapshots")
     assert set(snaps["snapshot_date"].unique()) == {dt.date(2025, 6, 30), dt.date(2025, 7, 31)}

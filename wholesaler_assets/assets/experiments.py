@@ -7,7 +7,7 @@ import json
 import dagster as dg
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, gate_check, preview
+from wholesaler_assets.assets.metadata import OWNERS, check_spec, gate_check, preview
 from wholesaler_assets.domain.experiments.analysis import analyze, cumulative_bookings
 from wholesaler_assets.domain.experiments.assignment import balance, blocked_assignment, with_value_segment
 from wholesaler_assets.domain.experiments.campaigns import (
@@ -152,7 +152,8 @@ class AssignmentConfig(dg.Config):
 
 @dg.asset(partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP, kinds=KINDS, owners=OWNERS,
           code_version="1",
-          check_specs=[dg.AssetCheckSpec("arms_balanced", asset="ab_test_assignments", blocking=True,
+          check_specs=[check_spec("arms_balanced", "ab_test_assignments", blocking=True,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Every covariate's standardized mean difference < 0.1 and "
                                                      "each segment's arms within half a block.")])
 def ab_test_assignments(context: dg.AssetExecutionContext, config: AssignmentConfig,

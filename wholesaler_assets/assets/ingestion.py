@@ -8,6 +8,7 @@ from wholesaler_assets.domain.contracts.sources import CONTRACTS, SOURCES, contr
 from wholesaler_assets.domain.ingestion.arrival import FileLook
 from wholesaler_assets.domain.synthetic.config import MarketConfig
 from wholesaler_assets.io.landing import SourceIngestReport, ensure_synthetic_market, ingest_source
+from wholesaler_assets.io.synthetic_files import is_planted_file
 from wholesaler_assets.resources import ClockResource, DataFolderResource, WarehouseResource
 
 GROUP = "ingestion"
@@ -40,7 +41,9 @@ def _files_accepted_check(report: SourceIngestReport) -> dg.AssetCheckResult:
         passed=not rejected,
         severity=dg.AssetCheckSeverity.WARN,
         description=(f"{len(rejected)} file(s) quarantined: "
-                     + "; ".join(f"{f.file_name}: {f.reason}" for f in rejected))
+                     + "; ".join(f"{f.file_name}: {f.reason}" + (" (planted on purpose by the synthetic market)"
+                                                                 if is_planted_file(f.file_name) else "")
+                                 for f in rejected))
         if rejected else "every new file met the contract",
         metadata={
             "rejected_files": len(rejected),

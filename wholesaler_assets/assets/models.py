@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import polars as pl
 
-from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check
+from wholesaler_assets.assets.metadata import OWNERS, as_domain, check_specs, gate_check, inline_png
 from wholesaler_assets.domain.contracts.choices import MODEL_KINDS
 from wholesaler_assets.domain.evaluation.gates import GateThresholds
 from wholesaler_assets.domain.evaluation.metrics import figures_line
@@ -114,7 +114,7 @@ def calibrator(context: dg.AssetExecutionContext, config: ModelConfig, warehouse
 
 @dg.asset(partitions_def=TARGET_PARTITIONS, deps=["calibrator"], group_name=GROUP,
           kinds={"xgboost", "scikit-learn", "mlflow"}, owners=OWNERS, code_version="1",
-          check_specs=check_specs("model_evaluation", EVALUATION_CHECKS))
+          check_specs=check_specs("model_evaluation", EVALUATION_CHECKS, partitions_def=TARGET_PARTITIONS))
 def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, warehouse: WarehouseResource,
                      data_folder: DataFolderResource, mlflow_tracking: MlflowResource):
     """Both calibrated candidates on the temporal holdout through the gates; the winner, explained, logged to MLflow."""
@@ -148,13 +148,15 @@ def model_evaluation(context: dg.AssetExecutionContext, config: ModelConfig, war
         "winner": verdict.winner,
         "why": verdict.explanation,
         "holdout_figures": f"{verdict.judged_kind}: {figures_line(figures)}",
-        "xgboost_holdout_pr_auc": metrics["xgboost"]["holdout_pr_auc"],
-        "baseline_holdout_pr_auc": metrics["baseline"]["holdout_pr_auc"],
-        **{f"holdout_{name}": value for name, value in figures.items() if name != "pr_auc"},
+        "xgboost_holdout_pr_auc": round(metrics["xgboost"]["holdout_pr_auc"], 4),
+        "baseline_holdout_pr_auc": round(metrics["baseline"]["holdout_pr_auc"], 4),
+        **{f"holdout_{name}": round(value, 4) for name, value in figures.items() if name != "pr_auc"},
         "mlflow_run": dg.MetadataValue.url(run_url),
         "mlflow_run_id": run_id,
         "explanations": dg.MetadataValue.md(evaluation.explanations),
-        **{f"plot_{name}": dg.MetadataValue.path(str(path)) for name, path in pictures.items()},
+        **{f"plot_{name}": dg.MetadataValue.md(inline_png(path.read_bytes(), f"{name} {target}"))
+           for name, path in pictures.items()},  # shown in place; the files stay beside the report
+        **{f"plot_{name}_file": dg.MetadataValue.path(str(path)) for name, path in pictures.items()},
     })
     for gate in verdict.decisive_gates:
         yield gate_check(gate, partition=target, candidate=verdict.judged_kind)

@@ -1,7 +1,6 @@
 """Monitoring assets: realized and estimated performance of the daily scores, and the Evidently drift report."""
 
 
-import base64
 import datetime as dt
 import json
 
@@ -9,7 +8,15 @@ import dagster as dg
 import polars as pl
 import polars.selectors as cs
 
-from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, gate_check, parameter_default, preview
+from wholesaler_assets.assets.metadata import (
+    OWNERS,
+    STORAGE_RETRY,
+    check_spec,
+    gate_check,
+    inline_png,
+    parameter_default,
+    preview,
+)
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.monitoring.daily import (
@@ -82,15 +89,15 @@ def _calibration_preview(checks: list[CalibrationCheck]) -> dg.MetadataValue | s
 
 
 def _png_markdown(path) -> dg.MetadataValue:
-    encoded = base64.b64encode(path.read_bytes()).decode()
-    return dg.MetadataValue.md(f"![realized vs estimated](data:image/png;base64,{encoded})")
+    return dg.MetadataValue.md(inline_png(path.read_bytes(), "realized vs estimated"))
 
 
 @dg.asset(retry_policy=STORAGE_RETRY,
           partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "lead_contacts", "lead_outcomes",
                                                  "property_snapshots"], group_name=GROUP,
           kinds={"polars", "numpy"}, owners=OWNERS, code_version="2",
-          check_specs=[dg.AssetCheckSpec("estimate_matches_realized", asset="realized_performance", blocking=False,
+          check_specs=[check_spec("estimate_matches_realized", "realized_performance", blocking=False,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Warns when the realized positives of the last closed windows "
                                                      "leave what the calibrated scores promised (calibration broke).")])
 def realized_performance(context: dg.AssetExecutionContext, config: PerformanceConfig, warehouse: WarehouseResource,
@@ -186,10 +193,12 @@ def _day_over_day_psi(wh, day: dt.date, today: pl.DataFrame) -> dict[str, float]
 
 @dg.asset(retry_policy=STORAGE_RETRY, partitions_def=DAILY_PARTITIONS, deps=["scored_leads"], group_name=GROUP,
           kinds={"evidently", "polars"}, owners=OWNERS, code_version="1",
-          check_specs=[dg.AssetCheckSpec("no_dataset_drift", asset="drift_report", blocking=False,
+          check_specs=[check_spec("no_dataset_drift", "drift_report", blocking=False,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Warns when the share of drifted columns reaches the limit "
                                                      "(the day's leads no longer look like the champion's first)."),
-                       dg.AssetCheckSpec("no_value_shift", asset="drift_report", blocking=False,
+                       check_spec("no_value_shift", "drift_report", blocking=False,
+                                         partitions_def=DAILY_PARTITIONS,
                                          description="Warns when a metro's leads changed value by more than 5% "
                                                      "since the champion's first day (a local price shock).")])
 def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehouse: WarehouseResource,

@@ -26,7 +26,7 @@ from wholesaler_assets.io.registration import champion_pr_auc, input_example, re
 from wholesaler_assets.io.registry import CHAMPION, decide_promotion
 from wholesaler_assets.io.scoring_inputs import load_scorer
 from wholesaler_assets.resources import ClockResource, MlflowResource, WarehouseResource
-from wholesaler_assets.run_tags import REPAIR_TAG, version_tags
+from wholesaler_assets.run_tags import REPAIR_TAG, retraining_tags
 
 CHECK = "recalibration_repairs_calibration"
 
@@ -111,7 +111,7 @@ def recalibrated_challenger(context: dg.AssetExecutionContext, recalibration: Re
     version, run_id, _ = register_scorer(client, name, recalibrated,
                                          input_example(recalibrated, wh, holdouts[targets[-1]]), params,
                                          {f"{t}_holdout_pr_auc": v for t, v in pr_aucs.items()})
-    tags = version_tags(dict(context.run.tags)) | {REPAIR_TAG: "recalibration"}
+    tags = retraining_tags(dict(context.run.tags)) | {REPAIR_TAG: "recalibration"}
     for tag, value in tags.items():
         client.set_model_version_tag(name, version, tag, value)
     promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=pr_aucs,

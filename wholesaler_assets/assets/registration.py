@@ -6,21 +6,24 @@ from mlflow import MlflowClient
 from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, as_domain, preview
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
 from wholesaler_assets.domain.evaluation.metrics import pr_auc
+from wholesaler_assets.domain.evaluation.registry_card import version_description, version_tags
 from wholesaler_assets.domain.scoring.ranking import TierConfig
 from wholesaler_assets.domain.scoring.scorer import Scorer, score_frame
 from wholesaler_assets.domain.training.labels import LABEL
 from wholesaler_assets.io.artifacts import judged_arv_model
-from wholesaler_assets.io.inputs import holdout_rows, load_catalog
+from wholesaler_assets.io.inputs import contract_of, holdout_rows, load_catalog
 from wholesaler_assets.io.registration import (
     build_scorer,
     champion_pr_auc,
+    describe_version,
     input_example,
     judged_model,
     register_scorer,
 )
-from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion
+from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion, model_version_label
+from wholesaler_assets.io.registry_views import model_version_url
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
-from wholesaler_assets.run_tags import REPAIR_TAG, version_tags
+from wholesaler_assets.run_tags import REPAIR_TAG, retraining_tags
 
 _TIERS = TierConfig()
 
@@ -67,12 +70,17 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     version, run_id, scored_example = register_scorer(
         client, name, scorer, input_example(scorer, wh, holdouts[targets[-1]]), params,
         {f"{t}_holdout_pr_auc": v for t, v in challenger_pr_auc.items()})
-    retraining = version_tags(dict(context.run.tags)) | ({REPAIR_TAG: "retraining"} if config.shadow else {})
+    retraining = retraining_tags(dict(context.run.tags)) | ({REPAIR_TAG: "retraining"} if config.shadow else {})
     for tag, value in retraining.items():  # why this version exists, beside it in the registry
         client.set_model_version_tag(name, version, tag, value)
     promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,
                                  champion_pr_auc=champion_figures, shadow=config.shadow)
     context.log.info(f"{name} v{version}: {promotion.reason}")
+    arv = "model" if scorer.arv else f"fallback medians: {judged_arv_model(data_folder.root)[1]}"
+    contract = contract_of(wh).version
+    describe_version(client, name, version, version_description(
+        model_version_label(name, version), evaluations, challenger_pr_auc, promotion.reason, catalog.name, contract,
+        arv, scorer.record_fields), version_tags(evaluations, catalog.name, contract, arv))
     return dg.MaterializeResult(metadata={
         "registered_model": name,
         "version": version,
@@ -81,9 +89,11 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         "previous_champion": promotion.previous_champion or "none",
         "retraining": dg.MetadataValue.json(retraining) if retraining else "not a retraining (launched by hand)",
         "targets": dg.MetadataValue.json({t: e["winner"] for t, e in evaluations.items()}),
-        "arv": "model" if scorer.arv else f"fallback medians: {judged_arv_model(data_folder.root)[1]}",
+        "arv": arv,
+        "feature_contract": contract,
         "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run_id)),
+        "mlflow_model_version": dg.MetadataValue.url(model_version_url(mlflow_tracking.ui_url, name, version)),
         "model_uri": f"models:/{name}/{version}",
         "serve_command": f"PATH=<venv>/bin:$PATH MLFLOW_TRACKING_URI={mlflow_tracking.tracking_uri} "
                          f"mlflow models serve -m models:/{name}@champion --env-manager local -p 5001",

@@ -11,6 +11,8 @@ from wholesaler_assets.assets.metadata import (
     STORAGE_RETRY,
     as_domain,
     check_specs,
+    column_schema,
+    figure_markdown,
     gate_check,
     parameter_default,
     preview,
@@ -25,6 +27,7 @@ from wholesaler_assets.domain.scoring.caller_queue import (
     technical_export,
     with_checked_deals,
 )
+from wholesaler_assets.domain.scoring.plots import score_histogram, tier_chart
 from wholesaler_assets.domain.scoring.ranking import (
     TIERS,
     profitability_report,
@@ -67,7 +70,7 @@ class ScoringConfig(dg.Config):
                                                  "registered_scorer"],
           group_name=GROUP, kinds={"mlflow", "xgboost", "polars"}, owners=OWNERS, code_version="1",
           io_manager_key="warehouse_io_manager", metadata={"partition_column": "scoring_date"},
-          check_specs=check_specs("scored_leads", SCORING_CHECKS))
+          check_specs=check_specs("scored_leads", SCORING_CHECKS, partitions_def=DAILY_PARTITIONS))
 def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource,
                  mlflow_tracking: MlflowResource, clock: ClockResource):
     """Every active lead scored by the champion as of the day: probabilities, ARV, buy-box, tier, reasons."""
@@ -81,15 +84,20 @@ def scored_leads(context: dg.AssetExecutionContext, config: ScoringConfig, wareh
     scored = with_lead_context(scored, records, lead_splits(wh, scorer.value_model.target),
                                clock.now(), scorer.buy_box)
     figures, ordered = tier_figures(scored), queue_order(scored)
+    experiment_id = mlflow_tracking.start()
     yield dg.Output(scored, metadata={
         "active_leads": records.height,
         "scored_leads": scored.height,
         "model_version": scorer.model_version,
         "model_registry_version": version,
-        "model_run_id": scorer.model_run_id,
+        "model_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, scorer.model_run_id)),
         **{f"tier_{t}_leads": figures["leads_per_tier"][t] for t in TIERS},
-        **{k: figures[k] for k in ("share_passing_buy_box", "p90_priority_score", "median_profit_top_decile_priority",
-                                   "arv_fallback_share") if k in figures},  # none for a lead file
+        **{k: round(figures[k] or 0.0, digits) for k, digits in (
+            ("share_passing_buy_box", 4), ("p90_priority_score", 2), ("median_profit_top_decile_priority", 0),
+            ("arv_fallback_share", 4)) if k in figures},  # none for a lead file but the priority
+        "score_histogram": figure_markdown(score_histogram(scored, f"priority scores {day}"), "priority scores"),
+        "tier_chart": figure_markdown(tier_chart(scored, f"leads per tier {day}"), "leads per tier"),
+        "dagster/column_schema": column_schema(scored),
         "reasons_reused": stats.reasons_reused,
         "reasons_exact": stats.reasons_exact,
         "reasons_approximate": stats.reasons_approximate,
@@ -128,6 +136,7 @@ def lead_scores(context: dg.AssetExecutionContext, config: SinkConfig,
         "rows_unchanged": diff.unchanged,
         "table": f"{warehouse.describe()}:{SINK_TABLE}",
         "preview": preview(rows.head(6)),
+        "dagster/column_schema": column_schema(rows),
     })
 
 
@@ -172,7 +181,7 @@ def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, wareh
     audited, comparables = (checked_deals(tier_a, wh.read("comparable_sales"), day, _buy_box_of(tier_a), check)
                             if tier_a.height else (tier_a, pl.DataFrame()))
     queue = with_checked_deals(queue, audited) if audited.height else queue
-    caller = caller_export(queue)
+    caller = export = caller_export(queue)  # `export`: without owner contacts, for the metadata
     if config.owner_file:  # opt-in: contact details join the caller's file here and nowhere else
         try:
             caller = attach_owner_contacts(caller, read_owner_file(config.owner_file))
@@ -195,8 +204,9 @@ def priority_queue(context: dg.AssetExecutionContext, config: QueueConfig, wareh
         "tier_a_arv_flagged": flagged,
         "tier_a_failing_on_checked_arv": int((~audited["passes_buy_box"]).sum()) if audited.height else 0,
         "reports_index": dg.MetadataValue.path(str(report_dir / "index.md")),
-        **{k: v for k, v in tier_figures(queue).items() if k == "median_profit_top_decile_priority"},
-        "top_of_queue": preview(caller.head(10).select(*_present(  # never the owner columns
-            caller, "Rank", "Lead ID", "Tier", "Priority (0-100)", "Expected value ($)", "Conservative profit ($)",
+        **{k: round(v or 0.0) for k, v in tier_figures(queue).items() if k == "median_profit_top_decile_priority"},
+        "dagster/column_schema": column_schema(export),
+        "top_of_queue": preview(export.head(10).select(*_present(
+            export, "Rank", "Lead ID", "Tier", "Priority (0-100)", "Expected value ($)", "Conservative profit ($)",
             "Why this lead")), rows=10),
     })

@@ -66,7 +66,7 @@ class QualityConfig(dg.Config):
     code_version="1",
     io_manager_key=TABLE_IO,
     metadata={"partition_column": "snapshot_date"},
-    check_specs=check_specs("property_snapshots", SNAPSHOT_CHECKS),
+    check_specs=check_specs("property_snapshots", SNAPSHOT_CHECKS, partitions_def=DAILY_PARTITIONS),
 )
 def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig, warehouse: WarehouseResource):
     """Each property's state as known on the partition date: latest attributes, active distress, trailing counts."""

@@ -79,7 +79,8 @@ class TrainingTableConfig(dg.Config):
 
 @dg.asset(partitions_def=TARGET_PARTITIONS, deps=["contact_features", "lead_outcomes"], group_name=GROUP,
           kinds={"polars", "duckdb"}, owners=OWNERS, code_version="1", io_manager_key=TABLE_IO, metadata=BY_TARGET,
-          output_required=False, check_specs=check_specs("training_table", TRAINING_TABLE_CHECKS))
+          output_required=False, check_specs=check_specs("training_table", TRAINING_TABLE_CHECKS,
+                                                              partitions_def=TARGET_PARTITIONS))
 def training_table(context: dg.AssetExecutionContext, config: TrainingTableConfig, warehouse: WarehouseResource,
                    data_folder: DataFolderResource):
     """One row per lead contact: as-of features, label from the window after it, censored leads left out, folds."""
@@ -150,7 +151,8 @@ _AUDIT_OF_TABLE: dict[str, Any] = {"partitions_def": TARGET_PARTITIONS, "deps": 
                    "kinds": {"statsmodels", "polars"}, "owners": OWNERS, "code_version": "1"}
 
 
-@dg.asset(**_AUDIT_OF_TABLE, check_specs=check_specs("statistical_validation", STAT_CHECKS, blocking=False))
+@dg.asset(**_AUDIT_OF_TABLE, check_specs=check_specs("statistical_validation", STAT_CHECKS, blocking=False,
+                                                             partitions_def=TARGET_PARTITIONS))
 def statistical_validation(context: dg.AssetExecutionContext, config: SelectionConfig,
                            warehouse: WarehouseResource, data_folder: DataFolderResource) -> dg.MaterializeResult:
     """Collinearity (correlation, VIF), stability across quarters (PSI) and information value of each feature."""

@@ -18,6 +18,8 @@ from mlflow import MlflowClient
 
 from wholesaler_assets.domain.contracts.choices import ModelKind
 from wholesaler_assets.domain.evaluation.metrics import pr_auc
+from wholesaler_assets.domain.evaluation.registry_card import SCHEMA_ARTIFACT
+from wholesaler_assets.domain.features.record_schema import schema_markdown
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.features.zip_market import zip_market_levels, zip_metros
 from wholesaler_assets.domain.scoring.ranking import TierConfig
@@ -90,7 +92,8 @@ def champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) 
 
 def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd.DataFrame,
                     params: dict[str, Any], metrics: dict[str, float]) -> tuple[str, str, pl.DataFrame]:
-    """Log the scorer as a pyfunc and register it; returns its version, run id and scored example.
+    """Log the scorer as a pyfunc (with the lead record's schema beside it, `serving_schema.md`) and
+    register it; returns its version, run id and scored example.
 
     The scorer is stamped with the version it will get; if another registration took that
     number meanwhile, the run fails rather than serve a scorer that names the wrong version.
@@ -101,11 +104,20 @@ def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd
         info, scored_example = log_lead_scorer(scorer, example, Path(tmp))
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
+        mlflow.log_text(f"# The lead record {name} v{version} takes\n\n{schema_markdown(scorer.record_fields)}\n",
+                        SCHEMA_ARTIFACT)
         registered = mlflow.register_model(info.model_uri, name).version
     if str(registered) != version:
         raise dg.Failure(f"another registration took {name} v{version} meanwhile (got v{registered}): "
                          "register again so the scorer names its own version", allow_retries=False)
     return version, run.info.run_id, scored_example
+
+
+def describe_version(client: MlflowClient, name: str, version: str, description: str, tags: dict[str, str]) -> None:
+    """The version's description and tags, as the registry UI and `wholesaler champion` show them."""
+    client.update_model_version(name, version, description=description)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
 
 
 def _next_version(client: MlflowClient, name: str) -> int:

@@ -140,8 +140,9 @@ def decide_promotion(
     return Promotion(version, True, reason, current)
 
 
-def rollback(client: MlflowClient, name: str) -> tuple[str, str]:
-    """Give `champion` back to the version the current champion replaced; returns (from, to)."""
+def rollback(client: MlflowClient, name: str, reason: str | None = None) -> tuple[str, str]:
+    """Give `champion` back to the version the current champion replaced; returns (from, to).
+    The rolled-back version keeps the tag `rolled_back` and, when given, why (`rollback_reason`)."""
     current = alias_version(client, name, CHAMPION)
     if current is None:
         raise ValueError(f"registered model {name!r} has no champion to roll back")
@@ -150,4 +151,24 @@ def rollback(client: MlflowClient, name: str) -> tuple[str, str]:
         raise ValueError(f"champion v{current} of {name!r} replaced no earlier champion: nothing to roll back to")
     client.set_registered_model_alias(name, CHAMPION, previous)
     client.set_model_version_tag(name, current, "rolled_back", "true")
+    if reason:
+        client.set_model_version_tag(name, current, ROLLBACK_REASON_TAG, reason)
     return current, str(previous)
+
+
+ROLLBACK_REASON_TAG, PROMOTION_REASON_TAG = "rollback_reason", "promotion_reason"
+REFUSED_TAGS = (SHADOW_REFUSED_TAG, "rolled_back")  # a person promoting such a version must say --force
+
+
+def promote_by_hand(client: MlflowClient, name: str, version: str, reason: str, force: bool = False) -> str | None:
+    """A person gives `champion` to `version` and says why (tag `promotion_reason`); returns the
+    champion it replaced. A version the shadow refused or that was rolled back needs `force`."""
+    found = client.get_model_version(name, version)  # MlflowException when there is no such version
+    if alias_version(client, name, CHAMPION) == str(version):
+        raise ValueError(f"{name} v{version} is already the champion")
+    flagged = [t for t in REFUSED_TAGS if found.tags.get(t)]
+    if flagged and not force:
+        raise ValueError(f"{name} v{version} is tagged {', '.join(flagged)}: promote it with --force if you mean it")
+    previous = promote(client, name, str(version))
+    client.set_model_version_tag(name, str(version), PROMOTION_REASON_TAG, reason)
+    return previous

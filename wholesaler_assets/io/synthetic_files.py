@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -65,6 +66,14 @@ def _jsonable(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value.isoformat() if isinstance(value, dt.date) else value
+
+
+PLANTED_FILE = re.compile(r"^[a-z_]+-bad-\d{2}-[a-z0-9_-]+\.")  # the broken files write_landing plants on purpose
+
+
+def is_planted_file(file_name: str) -> bool:
+    """A broken file the synthetic market lands on purpose (its quarantine is the demo, not a problem)."""
+    return bool(PLANTED_FILE.match(file_name))
 
 
 def write_landing(market: SyntheticMarket, config: MarketConfig, landing_root: Path) -> dict[str, list[Path]]:

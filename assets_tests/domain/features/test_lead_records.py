@@ -90,6 +90,27 @@ def test_a_text_number_is_never_read_as_a_number():
     assert validate_records([without_date], TODAY)["scoring_date"].to_list() == [TODAY]
 
 
+def test_a_csv_file_read_without_types_gives_the_same_records():
+    """pandas.read_csv (what `mlflow models serve` does with a text/csv body) reads ZIP codes and
+    numeric ids as numbers, a blank cell as NaN and true/false as booleans: the records are the
+    JSON request's, a ZIP code's leading zero included."""
+    import io
+
+    import pandas as pd
+
+    records = [good_record(zip_code="02134", lead_id="1001"), good_record(lead_id="1002", beds=None, metro=None)]
+    expected = validate_records(records, TODAY)
+    read = pd.read_csv(io.StringIO(pd.DataFrame(records).to_csv(index=False)))
+    assert pd.api.types.is_integer_dtype(read["zip_code"]) and read["zip_code"][0] == 2134
+    assert validate_records(read, TODAY).equals(expected)
+    assert expected["zip_code"].to_list() == ["02134", "32801"]
+    with_blank_zip = pd.read_csv(io.StringIO(pd.DataFrame([*records, good_record(zip_code=None)]).to_csv(index=False)))
+    assert problems_of(*with_blank_zip.to_dict("records")) == [
+        "row 2: field 'zip_code' is required but missing or null"]
+    assert any("field 'zip_code' must be text, got float 321.5" in p for p in problems_of(good_record(zip_code=321.5)))
+    assert any("field 'metro' must be text, got int 7" in p for p in problems_of(good_record(metro=7)))
+
+
 def test_a_missing_required_field_and_every_problem_of_every_row_are_reported():
     record = good_record()
     del record["zip_code"]

@@ -73,6 +73,10 @@ POLARS_TYPES: dict[str, type[pl.DataType]] = {"text": pl.String, "number": pl.Fl
                                               "boolean": pl.Boolean, "date": pl.Date}
 RECORD_SCHEMA: dict[str, type[pl.DataType]] = {f.name: POLARS_TYPES[f.kind] for f in RECORD_FIELDS}
 DATE_FIELDS_NOT_AFTER_SCORING = ("latest_event_date", "last_contact_date")
+# Text fields that spreadsheets and CSV readers turn into numbers: a whole number there is read back
+# as its digits (a ZIP code left-padded with zeros to 5 digits: 2134 was "02134"). Any other text
+# field sent as a number is refused.
+DIGIT_TEXT_FIELDS: dict[str, int] = {"lead_id": 0, "property_id": 0, "zip_code": 5}
 
 
 def spec_record_fields(feature_columns: dict[str, str]) -> tuple[RecordField, ...]:

@@ -22,6 +22,7 @@ import polars as pl
 from wholesaler_assets.domain.contracts.sources import CHANNELS
 from wholesaler_assets.domain.features.record_schema import (
     DATE_FIELDS_NOT_AFTER_SCORING,
+    DIGIT_TEXT_FIELDS,
     POLARS_TYPES,
     RECORD_FIELDS,
     RecordField,
@@ -66,8 +67,8 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
     given = ~pd.isna(objects)
     kind = field.kind
     if kind == "text":
-        if pd.api.types.is_integer_dtype(dtype) and field.name in ("lead_id", "property_id"):
-            objects = np.array([None if v is None else str(v) for v in objects], dtype=object)  # numeric ids
+        if field.name in DIGIT_TEXT_FIELDS and getattr(dtype, "kind", "") in ("i", "u", "f"):  # not bool
+            objects = _digits_as_text(objects, given, DIGIT_TEXT_FIELDS[field.name])  # a CSV reader's numbers
         if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):  # holds only text
             ok = np.ones(len(objects), dtype=bool)
         else:
@@ -106,6 +107,13 @@ def _typed_column(field: RecordField, objects: np.ndarray, dtype: Any) -> tuple[
         present = ~np.isnat(dates)
         return _Column(dates, present), _bad(field, given & ~present, objects, "must be a date YYYY-MM-DD")
     raise AssertionError(kind)
+
+
+def _digits_as_text(objects: np.ndarray, given: np.ndarray, width: int) -> np.ndarray:
+    """Whole numbers as their digits (zero-padded to `width`, exact however long); other numbers stay, to be refused."""
+    whole = [p and float(v).is_integer() and float(v) >= 0 for v, p in zip(objects, given, strict=True)]
+    return np.array([None if not p else str(int(v)).zfill(width) if w else v
+                     for v, p, w in zip(objects, given, whole, strict=True)], dtype=object)
 
 
 def _as_date(value: Any) -> np.datetime64 | None:
