@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -41,12 +42,11 @@ def _first(days: list[str], shift_on: dt.date, holds) -> int | None:
 
 def _realized(data_root: Path, first: dt.date, last: dt.date, as_of: dt.date) -> tuple[float, float, float, int]:
     """(champion PR-AUC, oracle PR-AUC, champion ECE, contacts) of TARGET's closed contacts scored first..last."""
-    import duckdb
+    from wholesaler_assets.io.warehouse import DuckDBWarehouse
 
-    with duckdb.connect(str(data_root / "warehouse.duckdb"), read_only=True) as con:
-        scores = con.execute("select * from contact_scores where scoring_date between ? and ?",
-                             [first, last]).pl()
-        outcomes = con.execute("select * from lead_outcomes").pl()
+    wh = DuckDBWarehouse(str(data_root / "warehouse.duckdb"))
+    scores = wh.read("contact_scores", "scoring_date >= ? and scoring_date <= ?", [first, last])
+    outcomes = wh.read("lead_outcomes")
     truth = pl.read_parquet(data_root / "ground_truth" / "contact_probabilities.parquet",
                             columns=["contact_id", f"p_{TARGET}"]).rename({f"p_{TARGET}": "truth"})
     labelled = realized_labels(target_scores(scores, TARGET), outcomes, TARGET, as_of).filter(
@@ -64,40 +64,42 @@ def repair_figures(kind: ShiftKind | None, start: dt.date, days: int, shift_day:
     plan = ReplayPlan(start=start, days=days, properties=properties, seed=7, shift_kind=kind,
                       shift_on=shift_on if kind else None)
     name, started = kind or "stationary", time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["DAGSTER_HOME"] = str(Path(tmp) / "dagster_home")
-        Path(os.environ["DAGSTER_HOME"]).mkdir()
-        said: list[str] = []
-        code = replay(plan, Path(tmp) / "data", Path(tmp) / "mlruns", said.append, model_config=model_config,
-                      arv_config=SMALL_MARKET_ARV if model_config else None)
-        if code != 0:
-            raise SystemExit(f"the {name} replay failed: {said[-1]}")
-        state = json.loads((Path(tmp) / "data" / "replay.json").read_text())["days"]
-        launched = [d for d, v in state.items() if "retraining" in v]
-        print(f"{name}: " + "; ".join(f"{d} {state[d]['retraining']['retraining_id']}: "
-                                       f"{state[d]['retraining']['outcome'][:160]}" for d in launched), flush=True)
-        if kind is None:
-            return {"stationary_drift_retrains": len(launched),
-                    "stationary_promotions": sum(v["promoted"] for v in state.values())}
-        ordered = sorted(state)
-        promoted = _first(ordered, shift_on, lambda d: state[d]["promoted"])
-        figures: dict[str, float | int | None] = {
-            f"{name}_days_to_alarm": _first(ordered, shift_on, lambda d: bool(state[d]["dataset_drift"]) or any(
-                c in ALARM_CHECKS for c in state[d]["failed_checks"])),
-            f"{name}_days_to_retraining": _first(ordered, shift_on, lambda d: "retraining" in state[d]),
-            f"{name}_days_to_promotion": promoted,
-        }
-        last_day = dt.date.fromisoformat(ordered[-1])
-        promotion_day = shift_on + dt.timedelta(days=promoted) if promoted is not None else None
-        if promotion_day is not None:
-            _, _, ece_before, n_before = _realized(Path(tmp) / "data", shift_on, promotion_day, last_day)
-            after_end = promotion_day + dt.timedelta(days=AFTER_DAYS)
-            champion, oracle, ece_after, n_after = _realized(Path(tmp) / "data", promotion_day + dt.timedelta(days=1),
-                                                             after_end, last_day)
-            figures.update({f"{name}_ece_before": round(ece_before, 4), f"{name}_ece_after": round(ece_after, 4),
-                            f"{name}_recovered_pr_auc_share_of_oracle": round(champion / oracle, 4),
-                            f"{name}_contacts_judged_after": n_after})
-        else:
-            figures.update({f"{name}_ece_after": None, f"{name}_recovered_pr_auc_share_of_oracle": None})
-        print(f"{name}: {figures} ({time.perf_counter() - started:.0f} s)", flush=True)
-        return figures
+    # A folder of its own, kept: the replay takes the better part of an hour and is worth reading after.
+    tmp = Path(tempfile.gettempdir()) / f"bench-repair-{name}-{properties}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.environ["DAGSTER_HOME"] = str(Path(tmp) / "dagster_home")
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True)
+    said: list[str] = []
+    code = replay(plan, Path(tmp) / "data", Path(tmp) / "mlruns", said.append, model_config=model_config,
+                  arv_config=SMALL_MARKET_ARV if model_config else None)
+    if code != 0:
+        raise SystemExit(f"the {name} replay failed: {said[-1]}")
+    state = json.loads((Path(tmp) / "data" / "replay.json").read_text())["days"]
+    launched = [d for d, v in state.items() if "retraining" in v]
+    print(f"{name}: " + "; ".join(f"{d} {state[d]['retraining']['retraining_id']}: "
+                                   f"{state[d]['retraining']['outcome'][:160]}" for d in launched), flush=True)
+    if kind is None:
+        return {"stationary_drift_retrains": len(launched),
+                "stationary_promotions": sum(v["promoted"] for v in state.values())}
+    ordered = sorted(state)
+    promoted = _first(ordered, shift_on, lambda d: state[d]["promoted"])
+    figures: dict[str, float | int | None] = {
+        f"{name}_days_to_alarm": _first(ordered, shift_on, lambda d: bool(state[d]["dataset_drift"]) or any(
+            c in ALARM_CHECKS for c in state[d]["failed_checks"])),
+        f"{name}_days_to_retraining": _first(ordered, shift_on, lambda d: "retraining" in state[d]),
+        f"{name}_days_to_promotion": promoted,
+    }
+    last_day = dt.date.fromisoformat(ordered[-1])
+    promotion_day = shift_on + dt.timedelta(days=promoted) if promoted is not None else None
+    if promotion_day is not None:
+        _, _, ece_before, n_before = _realized(Path(tmp) / "data", shift_on, promotion_day, last_day)
+        after_end = promotion_day + dt.timedelta(days=AFTER_DAYS)
+        champion, oracle, ece_after, n_after = _realized(Path(tmp) / "data", promotion_day + dt.timedelta(days=1),
+                                                         after_end, last_day)
+        figures.update({f"{name}_ece_before": round(ece_before, 4), f"{name}_ece_after": round(ece_after, 4),
+                        f"{name}_recovered_pr_auc_share_of_oracle": round(champion / oracle, 4),
+                        f"{name}_contacts_judged_after": n_after})
+    else:
+        figures.update({f"{name}_ece_after": None, f"{name}_recovered_pr_auc_share_of_oracle": None})
+    print(f"{name}: {figures} ({time.perf_counter() - started:.0f} s)", flush=True)
+    return figures

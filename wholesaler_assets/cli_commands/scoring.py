@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wholesaler_assets.cli_commands.common import Handler, add_registry_arguments, tracking_uri
+from wholesaler_assets.io.csv_export import csv_text
 
 FILE_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 INVALID_INPUT = 2  # exit code: the file was refused (bad records, unreadable file); nothing written
@@ -156,7 +157,7 @@ def _queue(args: argparse.Namespace) -> int:
         queue = queue.filter(pl.col("tier") == args.tier)
     shown = queue.head(args.top).select([c for c in QUEUE_COLUMNS if c in queue.columns])
     if args.format == "csv":
-        sys.stdout.write(shown.write_csv())
+        sys.stdout.write(csv_text(shown))
         return 0
     print(f"priority queue for {day}: top {shown.height:,} of {queue.height:,} leads"
           f"{' in tier ' + args.tier if args.tier else ''} (scored by {scored['model_version'][0]})")

@@ -31,3 +31,8 @@ def write_csv(frame: pl.DataFrame, path: str | Path, **options: Any) -> Path:
     """Write `frame` as CSV to `path` with formula-like cells neutralized; returns the path."""
     neutralized(frame).write_csv(path, **options)
     return Path(path)
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """`frame` as CSV text with formula-like cells neutralized (for a command's standard output)."""
+    return neutralized(frame).write_csv()

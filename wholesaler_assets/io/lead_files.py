@@ -9,6 +9,7 @@ import pandas as pd
 import polars as pl
 
 from wholesaler_assets.domain.features.record_schema import RecordField
+from wholesaler_assets.io.csv_export import write_csv
 
 
 def read_lead_records(path: Path, fields: Sequence[RecordField]) -> pd.DataFrame:
@@ -28,6 +29,6 @@ def write_scored(scored: pl.DataFrame, path: Path) -> None:
     """The scored leads as CSV or Parquet (by the suffix); the folder is created when missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        scored.write_csv(path)
+        write_csv(scored, path)  # formula-like text defused, as every CSV a person opens
     else:
         scored.write_parquet(path)

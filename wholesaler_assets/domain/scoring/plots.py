@@ -28,13 +28,15 @@ def score_histogram(scored: pl.DataFrame, title: str, bins: int = 40) -> Figure:
 
 
 def tier_chart(scored: pl.DataFrame, title: str) -> Figure:
-    """Leads per tier, and how many of them pass the buy-box."""
+    """Leads per tier, and how many of them pass the buy-box (a lead file has no buy-box: counts only)."""
     fig = Figure(figsize=(4.5, 3.2))
     ax = fig.subplots()
     counts = [scored.filter(pl.col("tier") == t).height for t in TIERS]
-    passing = [scored.filter((pl.col("tier") == t) & pl.col("passes_buy_box").fill_null(False)).height for t in TIERS]
     bars = ax.bar(TIERS, counts, color=[TIER_COLOURS[t] for t in TIERS], edgecolor="grey", label="leads")
-    ax.bar(TIERS, passing, fill=False, hatch="//", edgecolor="black", label="pass the buy-box")
+    if "passes_buy_box" in scored.columns:
+        passing = [scored.filter((pl.col("tier") == t) & pl.col("passes_buy_box").fill_null(False)).height
+                   for t in TIERS]
+        ax.bar(TIERS, passing, fill=False, hatch="//", edgecolor="black", label="pass the buy-box")
     ax.bar_label(bars, labels=[f"{c:,}" for c in counts], fontsize=8)
     ax.set(xlabel="tier", ylabel="leads", title=title)
     ax.legend(fontsize=8)
