@@ -57,11 +57,8 @@ def test_promotion_waits_for_the_shadow_days_and_refuses_a_worse_or_alarming_cha
     assert unmatured.promote and "no shadow contact matured" in unmatured.reason
 
 
-def test_realized_pr_auc_of_both_models_on_the_same_matured_contacts():
-    from wholesaler_assets.domain.retraining.shadow import realized_pair
-
-    rng = np.random.default_rng(5)
-    n = 3_000
+def _booked_contacts(rng: np.random.Generator, n: int) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+    """`n` contacts of DAY, their leads' bookings drawn from true probabilities, and those probabilities."""
     truth = rng.beta(1, 12, n)
     when = dt.datetime.combine(DAY, dt.time(10), tzinfo=dt.UTC)
     contacts = pl.DataFrame({"contact_id": [f"C{i}" for i in range(n)], "lead_id": [f"L{i}" for i in range(n)],
@@ -69,6 +66,15 @@ def test_realized_pr_auc_of_both_models_on_the_same_matured_contacts():
     booked = rng.uniform(size=n) < truth
     outcomes = pl.DataFrame({"lead_id": [f"L{i}" for i in range(n)],
                              "call_booked_at": [when + dt.timedelta(days=2) if b else None for b in booked]})
+    return contacts, outcomes, truth
+
+
+def test_realized_pr_auc_of_both_models_on_the_same_matured_contacts():
+    from wholesaler_assets.domain.retraining.shadow import realized_pair
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    contacts, outcomes, truth = _booked_contacts(rng, n)
     champion = contacts.with_columns(p_booked_call_7d=pl.Series(np.clip(truth + rng.normal(0, 0.1, n), 0.001, 0.999)))
     challenger = contacts.with_columns(p_booked_call_7d=pl.Series(truth))
     later = DAY + dt.timedelta(days=8)
@@ -93,15 +99,7 @@ def test_a_challenger_worse_calibrated_on_the_matured_contacts_waits_and_psi_can
 def test_realized_ece_of_both_models_on_the_same_matured_contacts():
     from wholesaler_assets.domain.retraining.shadow import realized_ece_pair
 
-    rng = np.random.default_rng(6)
-    n = 4_000
-    truth = rng.beta(1, 12, n)
-    when = dt.datetime.combine(DAY, dt.time(10), tzinfo=dt.UTC)
-    contacts = pl.DataFrame({"contact_id": [f"C{i}" for i in range(n)], "lead_id": [f"L{i}" for i in range(n)],
-                             "contact_time": [when] * n, "scoring_date": [DAY] * n})
-    booked = rng.uniform(size=n) < truth
-    outcomes = pl.DataFrame({"lead_id": [f"L{i}" for i in range(n)],
-                             "call_booked_at": [when + dt.timedelta(days=2) if b else None for b in booked]})
+    contacts, outcomes, truth = _booked_contacts(np.random.default_rng(6), 4_000)
     halved = contacts.with_columns(p_booked_call_7d=pl.Series(truth / 2))  # promises half the bookings
     calibrated = contacts.with_columns(p_booked_call_7d=pl.Series(truth))
     new, old = realized_ece_pair(halved, calibrated, outcomes, ["booked_call_7d"], DAY + dt.timedelta(days=8))[
