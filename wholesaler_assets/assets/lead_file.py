@@ -35,18 +35,25 @@ class LeadFileScoringConfig(dg.Config):
     chunk_rows: int = parameter_default(score_batch, "chunk_rows")
 
 
+
+def _lead_file_and_scorer(wh, mlflow_tracking: MlflowResource, alias: str, not_synthetic: str):
+    """The dataset's catalog (refused, saying `not_synthetic`, when it is the synthetic market), the scorer
+    behind `alias`, its registry version and the file's cutoff."""
+    catalog = load_catalog(wh)
+    if catalog.origin == SYNTHETIC_MARKET:
+        raise dg.Failure(not_synthetic, allow_retries=False)
+    scorer, version = load_scorer(mlflow_tracking, alias)
+    return catalog, scorer, version, dt.datetime.fromisoformat(catalog.data_cutoff)
+
 @dg.asset(retry_policy=STORAGE_RETRY, deps=["lead_contacts", "lead_outcomes", "registered_scorer"],
           group_name="scoring", kinds={"mlflow", "xgboost", "polars"}, owners=OWNERS, code_version="1")
 def lead_file_scores(config: LeadFileScoringConfig, warehouse: WarehouseResource, mlflow_tracking: MlflowResource,
                      data_folder: DataFolderResource) -> dg.MaterializeResult:
     """A lead file's open leads at its cutoff, scored by the champion and ranked within the batch, as a queue."""
     wh = warehouse.open()
-    catalog = load_catalog(wh)
-    if catalog.origin == SYNTHETIC_MARKET:
-        raise dg.Failure("lead_file_scores scores a dataset spec's lead file; the synthetic market is scored day "
-                         "by day by scored_leads", allow_retries=False)
-    scorer, version = load_scorer(mlflow_tracking, config.model_alias)
-    cutoff = dt.datetime.fromisoformat(catalog.data_cutoff)
+    catalog, scorer, version, cutoff = _lead_file_and_scorer(
+        wh, mlflow_tracking, config.model_alias,
+        "lead_file_scores scores a dataset spec's lead file; the synthetic market is scored day by day by scored_leads")
     records = open_lead_records(wh, scorer, catalog, cutoff)
     if records.height == 0:
         rule = ("no lead's open_column marks it open" if catalog.open_rule == "column" else
@@ -95,12 +102,9 @@ def lead_file_monitoring(context: dg.AssetExecutionContext, config: LeadFileMoni
                          data_folder: DataFolderResource):
     """Each month of a lead file after the champion's cutoff: estimated vs realized performance and drift."""
     wh = warehouse.open()
-    catalog = load_catalog(wh)
-    if catalog.origin == SYNTHETIC_MARKET:
-        raise dg.Failure("lead_file_monitoring judges a dataset spec's lead file; the synthetic market is "
-                         "monitored day by day by realized_performance and drift_report", allow_retries=False)
-    scorer, version = load_scorer(mlflow_tracking, config.model_alias)
-    cutoff = dt.datetime.fromisoformat(catalog.data_cutoff)
+    catalog, scorer, version, cutoff = _lead_file_and_scorer(
+        wh, mlflow_tracking, config.model_alias, "lead_file_monitoring judges a dataset spec's lead file; the "
+        "synthetic market is monitored day by day by realized_performance and drift_report")
     reference, later, known_until = scored_lead_file(wh, scorer, cutoff)
     if later.height == 0:
         raise dg.Failure(f"no contact after the champion's data cutoff {catalog.data_cutoff}: set data_cutoff in "

@@ -10,19 +10,17 @@ from mlflow import MlflowClient
 
 from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, as_domain, preview
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
-from wholesaler_assets.domain.evaluation.metrics import pr_auc
 from wholesaler_assets.domain.retraining.recalibration import (
     RecalibrationPolicy,
     recalibrate_models,
     recalibration_verdict,
     rows_needed,
 )
-from wholesaler_assets.domain.scoring.scorer import Scorer, score_frame
+from wholesaler_assets.domain.scoring.scorer import Scorer
 from wholesaler_assets.domain.training.calibration import SegmentedCalibrator
-from wholesaler_assets.domain.training.labels import LABEL
 from wholesaler_assets.io.inputs import holdout_rows
 from wholesaler_assets.io.recalibration_inputs import contact_feature_rows
-from wholesaler_assets.io.registration import champion_pr_auc, input_example, register_scorer
+from wholesaler_assets.io.registration import champion_pr_auc, holdout_pr_auc, input_example, register_scorer
 from wholesaler_assets.io.registry import CHAMPION, decide_promotion
 from wholesaler_assets.io.scoring_inputs import load_scorer
 from wholesaler_assets.resources import ClockResource, MlflowResource, WarehouseResource
@@ -100,8 +98,7 @@ def recalibrated_challenger(context: dg.AssetExecutionContext, recalibration: Re
     wh = warehouse.open()
     targets = [t for t in TARGET_NAMES if t in {m.target for m in recalibrated.models}]
     holdouts = {t: holdout_rows(wh, t) for t in targets}
-    pr_aucs = {t: pr_auc(h[LABEL].to_numpy(), score_frame(recalibrated.models, h)[f"p_{t}"].to_numpy())
-               for t, h in holdouts.items() if h.height}
+    pr_aucs = holdout_pr_auc(recalibrated.models, holdouts)
     experiment_id = mlflow_tracking.start()
     client, name = MlflowClient(), mlflow_tracking.registered_model
     params = {"repair": "recalibration", "recalibrated_from": f"v{champion}",

@@ -5,17 +5,16 @@ from mlflow import MlflowClient
 
 from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, as_domain, preview
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
-from wholesaler_assets.domain.evaluation.metrics import pr_auc
 from wholesaler_assets.domain.evaluation.registry_card import version_description, version_tags
 from wholesaler_assets.domain.scoring.ranking import TierConfig
-from wholesaler_assets.domain.scoring.scorer import Scorer, score_frame
-from wholesaler_assets.domain.training.labels import LABEL
+from wholesaler_assets.domain.scoring.scorer import Scorer
 from wholesaler_assets.io.artifacts import judged_arv_model
 from wholesaler_assets.io.inputs import contract_of, holdout_rows, load_catalog
 from wholesaler_assets.io.registration import (
     build_scorer,
     champion_pr_auc,
     describe_version,
+    holdout_pr_auc,
     input_example,
     judged_model,
     register_scorer,
@@ -62,8 +61,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     client, name = MlflowClient(), mlflow_tracking.registered_model
     champion = alias_version(client, name, CHAMPION)
     champion_figures = champion_pr_auc(name, champion, holdouts) if champion else None
-    challenger_pr_auc = {t: pr_auc(h[LABEL].to_numpy(), score_frame(models, h)[f"p_{t}"].to_numpy())
-                         for t, h in holdouts.items()}
+    challenger_pr_auc = holdout_pr_auc(models, holdouts)
     params = {**{f"{t}_model": e["winner"] for t, e in evaluations.items()},
               **{f"{t}_training_run": e["run_id"] for t, e in evaluations.items()},
               "arv": "model" if scorer.arv else "fallback medians", **tiers.as_dict()}

@@ -82,12 +82,17 @@ def input_example(scorer: Scorer, wh: WarehouseBackend, holdout: pl.DataFrame) -
     return rows.with_columns(pl.col(pl.Date).cast(pl.String)).to_pandas()
 
 
+def holdout_pr_auc(models: list[TargetModel], holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
+    """Each target's PR-AUC of `models` on its holdout rows (a target without rows is left out)."""
+    by_target = {m.target: m for m in models}
+    return {target: pr_auc(holdout[LABEL].to_numpy(), by_target[target].probabilities(holdout))
+            for target, holdout in holdouts.items() if holdout.height and target in by_target}
+
+
 def champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
     """The current champion's PR-AUC on today's holdout rows, for the targets it serves."""
     champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
-    models = {m.target: m for m in getattr(getattr(champion, "scorer", None), "models", [])}
-    return {target: pr_auc(holdout[LABEL].to_numpy(), models[target].probabilities(holdout))
-            for target, holdout in holdouts.items() if target in models}
+    return holdout_pr_auc(list(getattr(getattr(champion, "scorer", None), "models", [])), holdouts)
 
 
 def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd.DataFrame,
