@@ -160,6 +160,7 @@ class RetrainingResource(dg.ConfigurableResource):
     cooldown_days: int = TriggerPolicy.cooldown_days
     max_evidence_age_days: int = TriggerPolicy.max_evidence_age_days
     window_days: int = RETRAINING_WINDOW_DAYS  # contacts before the cutoff a retraining learns from
+    carry_champion_models: bool = True  # a target whose retraining failed a gate keeps the champion's model
 
     def policy(self) -> TriggerPolicy:
         return TriggerPolicy(**{f.name: getattr(self, f.name) for f in fields(TriggerPolicy)})

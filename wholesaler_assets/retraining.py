@@ -73,14 +73,16 @@ def start_request(retraining_id: str, reason: str, evidence_keys: Sequence[str],
         EVIDENCE_TAG: json.dumps(list(evidence_keys))[:MAX_TAG_CHARS]})
 
 
-def _running_retraining(instance: dg.DagsterInstance, targets: Sequence[str], required: Sequence[str]) -> str | None:
+def _running_retraining(instance: dg.DagsterInstance, targets: Sequence[str], required: Sequence[str],
+                        carry_champion_models: bool = True) -> str | None:
     """The id of a retraining with a run still going or a step still to take (None when all are finished)."""
     for run in instance.get_runs(dg.RunsFilter(tags={STAGE_TAG: RECALIBRATE}), limit=RECENT_RETRAININGS):
         if not run.is_finished:
             return run.tags.get(RETRAINING_TAG, run.run_id)
     for start in instance.get_runs(dg.RunsFilter(tags={STAGE_TAG: FEATURES}), limit=RECENT_RETRAININGS):
         retraining_id = start.tags.get(RETRAINING_TAG)
-        if retraining_id and next_step(_stage_runs(instance, retraining_id), targets, required).action in UNFINISHED:
+        if retraining_id and next_step(_stage_runs(instance, retraining_id), targets, required,
+                                       carry_champion_models).action in UNFINISHED:
             return retraining_id
     return None
 
@@ -128,7 +130,8 @@ def retraining_trigger_sensor(context: dg.SensorEvaluationContext, warehouse: Wa
     last = state.get("last_launch")
     decision = retraining_decision(evidence, today, set(state.get("launched", [])),
                                    None if last is None else dt.date.fromisoformat(last),
-                                   _running_retraining(context.instance, _targets(warehouse), sorted(holdout_pr_auc)),
+                                   _running_retraining(context.instance, _targets(warehouse), sorted(holdout_pr_auc),
+                                                       retraining.carry_champion_models),
                                    policy)
     if not decision.launch:
         return dg.SkipReason(f"{version}: {decision.reason}")
@@ -174,7 +177,8 @@ def _stage_runs(instance: dg.DagsterInstance, retraining_id: str) -> list[StageR
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Walks each retraining through its steps: after the features, each target's gated training; "
-                "when every target passed, registration of the challenger.",
+                "then registration of the challenger with the targets that passed (a target the champion serves "
+                "whose retraining failed a gate keeps the champion's model).",
 )
 def retraining_progress_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,
                                mlflow_tracking: MlflowResource, retraining: RetrainingResource):
@@ -185,7 +189,8 @@ def retraining_progress_sensor(context: dg.SensorEvaluationContext, warehouse: W
         retraining_id = start.tags.get(RETRAINING_TAG)
         if not retraining_id:
             continue
-        step = next_step(_stage_runs(context.instance, retraining_id), targets, required)
+        step = next_step(_stage_runs(context.instance, retraining_id), targets, required,
+                         retraining.carry_champion_models)
         said.append(f"{retraining_id}: {step.action} ({step.reason})")
         carried = {RETRAINING_TAG: retraining_id, REASON_TAG: start.tags.get(REASON_TAG, ""),
                    EVIDENCE_TAG: start.tags.get(EVIDENCE_TAG, "[]")}
@@ -198,8 +203,8 @@ def retraining_progress_sensor(context: dg.SensorEvaluationContext, warehouse: W
         elif step.action == "register":
             requests.append(dg.RunRequest(
                 job_name=registration_job.name, run_key=f"{retraining_id}:{REGISTER}",
-                run_config={"ops": {"registered_scorer": {"config": {"targets": list(step.targets),
-                                                                     "shadow": True}}}},
+                run_config={"ops": {"registered_scorer": {"config": {
+                    "targets": list(step.targets), "shadow": True, "carried_from_champion": list(step.carried)}}}},
                 tags={**carried, STAGE_TAG: REGISTER}))
     context.log.info("; ".join(said) or "no retraining")
     return requests or dg.SkipReason("; ".join(said[:3]) or "no retraining started yet")

@@ -6,6 +6,7 @@ TARGET_TAG = "wholesaler/retraining_target"
 REASON_TAG = "wholesaler/retraining_reason"
 EVIDENCE_TAG = "wholesaler/retraining_evidence"
 REPAIR_TAG = "repair"  # on a registered version: "retraining" or "recalibration" (what the challenger changed)
+CARRIED_TAG = "kept_from_champion"  # on a registered version: targets whose champion model it kept, and from which
 
 _VERSION_TAGS = (("retraining", RETRAINING_TAG), ("retraining_reason", REASON_TAG),
                  ("retraining_evidence", EVIDENCE_TAG))

@@ -12,6 +12,7 @@ from wholesaler_assets.io.artifacts import judged_arv_model
 from wholesaler_assets.io.inputs import contract_of, holdout_rows, load_catalog
 from wholesaler_assets.io.registration import (
     build_scorer,
+    champion_models,
     champion_pr_auc,
     describe_version,
     holdout_pr_auc,
@@ -22,7 +23,7 @@ from wholesaler_assets.io.registration import (
 from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion, model_version_label
 from wholesaler_assets.io.registry_views import model_version_url
 from wholesaler_assets.resources import DataFolderResource, MlflowResource, WarehouseResource
-from wholesaler_assets.run_tags import REPAIR_TAG, retraining_tags
+from wholesaler_assets.run_tags import CARRIED_TAG, REPAIR_TAG, retraining_tags
 
 _TIERS = TierConfig()
 
@@ -37,6 +38,7 @@ class RegistrationConfig(dg.Config):
     tier_c_min_priority: float = _TIERS.tier_c_min_priority
     exact_reasons_max_rows: int = Scorer.exact_reasons_max_rows  # a serving request up to this size: exact reasons
     shadow: bool = False  # a retraining's challenger: promoted by shadow_scores, not by the holdout alone
+    carried_from_champion: list[str] = []  # targets whose champion model the challenger keeps (retraining failed)
 
 
 @dg.asset(retry_policy=STORAGE_RETRY,
@@ -52,14 +54,22 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         raise dg.Failure(f"no target to register: dataset {catalog.name} has {sorted(catalog.targets)}, "
                          f"asked for {config.targets}", allow_retries=False)
     judged = {target: judged_model(data_folder.root, target) for target in targets}
-    models = [model for model, _ in judged.values()]
-    evaluations = {target: evaluation for target, (_, evaluation) in judged.items()}
-    holdouts = {target: holdout_rows(wh, target) for target in targets}
-    tiers = as_domain(config, TierConfig)
-    scorer = build_scorer(models, catalog, wh, data_folder.root, tiers, config.exact_reasons_max_rows)
     experiment_id = mlflow_tracking.start()
     client, name = MlflowClient(), mlflow_tracking.registered_model
     champion = alias_version(client, name, CHAMPION)
+    carried = [t for t in TARGET_NAMES if t in config.carried_from_champion and t not in judged]
+    if carried and champion is None:
+        raise dg.Failure(f"asked to keep the champion's {', '.join(carried)} but there is no champion",
+                         allow_retries=False)
+    kept, kept_evaluations = ([], {}) if champion is None else \
+        champion_models(client, name, champion, carried, contract_of(wh).version)
+    by_target = {**{t: m for t, (m, _) in judged.items()}, **{m.target: m for m in kept}}
+    evaluations = {**{t: e for t, (_, e) in judged.items()}, **kept_evaluations}
+    targets = [t for t in TARGET_NAMES if t in by_target]
+    models, evaluations = [by_target[t] for t in targets], {t: evaluations[t] for t in targets}
+    holdouts = {target: holdout_rows(wh, target) for target in targets}
+    tiers = as_domain(config, TierConfig)
+    scorer = build_scorer(models, catalog, wh, data_folder.root, tiers, config.exact_reasons_max_rows)
     champion_figures = champion_pr_auc(name, champion, holdouts) if champion else None
     challenger_pr_auc = holdout_pr_auc(models, holdouts)
     params = {**{f"{t}_model": e["winner"] for t, e in evaluations.items()},
@@ -68,7 +78,9 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     version, run_id, scored_example = register_scorer(
         client, name, scorer, input_example(scorer, wh, holdouts[targets[-1]]), params,
         {f"{t}_holdout_pr_auc": v for t, v in challenger_pr_auc.items()})
-    retraining = retraining_tags(dict(context.run.tags)) | ({REPAIR_TAG: "retraining"} if config.shadow else {})
+    retraining = retraining_tags(dict(context.run.tags)) | ({REPAIR_TAG: "retraining"} if config.shadow else {}) \
+        | ({CARRIED_TAG: f"{','.join(carried)} from {model_version_label(name, champion)}"}
+           if kept and champion else {})
     for tag, value in retraining.items():  # why this version exists, beside it in the registry
         client.set_model_version_tag(name, version, tag, value)
     promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,
@@ -87,6 +99,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         "previous_champion": promotion.previous_champion or "none",
         "retraining": dg.MetadataValue.json(retraining) if retraining else "not a retraining (launched by hand)",
         "targets": dg.MetadataValue.json({t: e["winner"] for t, e in evaluations.items()}),
+        "kept_from_champion": dg.MetadataValue.json(carried) if kept else "none",
         "arv": arv,
         "feature_contract": contract,
         "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),

@@ -89,6 +89,32 @@ def holdout_pr_auc(models: list[TargetModel], holdouts: dict[str, pl.DataFrame])
             for target, holdout in holdouts.items() if holdout.height and target in by_target}
 
 
+def champion_models(client: MlflowClient, name: str, version: str, targets: list[str], contract_version: str
+                    ) -> tuple[list[TargetModel], dict[str, dict[str, Any]]]:
+    """The champion's own models of `targets` (a retraining's challenger keeps them where its retraining
+    failed a gate), with evaluation-like entries that say so; fails when the champion lacks one or was
+    built on another feature contract."""
+    if not targets:
+        return [], {}
+    registered = client.get_model_version(name, version)
+    if registered.tags.get("feature_contract_hash") not in (None, contract_version):
+        raise dg.Failure(f"cannot keep {', '.join(targets)} of {name} v{version}: it was built on feature contract "
+                         f"{registered.tags['feature_contract_hash']}, the challenger on {contract_version}",
+                         allow_retries=False)
+    scorer = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().scorer
+    served = {m.target: m for m in scorer.models}
+    missing = [t for t in targets if t not in served]
+    if missing:
+        raise dg.Failure(f"cannot keep {', '.join(missing)} of {name} v{version}: it serves "
+                         f"{sorted(served)}", allow_retries=False)
+    params = client.get_run(registered.run_id).data.params if registered.run_id else {}
+    evaluations = {t: {"winner": served[t].kind, "run_id": params.get(f"{t}_training_run", ""), "gates": {},
+                       "carried_from": model_version_label(name, version),
+                       "explanation": f"kept from {model_version_label(name, version)}: this retraining's "
+                                      f"{t} failed a gate"} for t in targets}
+    return [served[t] for t in targets], evaluations
+
+
 def champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
     """The current champion's PR-AUC on today's holdout rows, for the targets it serves."""
     champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()

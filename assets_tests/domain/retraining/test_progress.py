@@ -28,12 +28,26 @@ def test_a_running_step_is_waited_for():
     assert next_step([StageRun(FEATURES, None, "running")], TARGETS).action == "wait"
 
 
-def test_a_failed_gate_of_a_target_the_champion_serves_stops_the_retraining_without_a_challenger():
+def test_a_target_the_champion_serves_whose_retraining_failed_keeps_the_champions_model():
     runs = [StageRun(FEATURES, None, "success"), _train(TARGETS[0]), _train(TARGETS[1], "failure")]
     step = next_step(runs, TARGETS, required=TARGETS)
-    assert step.action == "stopped" and TARGETS[1] in step.reason and "champion stays" in step.reason
-    left_out = next_step(runs, TARGETS, required=TARGETS[:1])  # the champion never served the other
-    assert (left_out.action, left_out.targets) == ("register", (TARGETS[0],)) and "left out" in left_out.reason
+    assert (step.action, step.targets, step.carried) == ("register", (TARGETS[0],), (TARGETS[1],))
+    assert f"{TARGETS[1]} failed a gate: the champion's model kept" in step.reason
+    # Registered: the retraining is done, whatever was kept.
+    assert next_step([*runs, StageRun(REGISTER, None, "success")], TARGETS, required=TARGETS).action == "done"
+    # With the rule off, a failed target the champion serves stops the retraining.
+    strict = next_step(runs, TARGETS, required=TARGETS, carry_champion_models=False)
+    assert strict.action == "stopped" and TARGETS[1] in strict.reason and "champion stays" in strict.reason
+    # A target the champion never served is left out, never kept.
+    left_out = next_step(runs, TARGETS, required=TARGETS[:1])
+    assert (left_out.action, left_out.targets, left_out.carried) == ("register", (TARGETS[0],), ())
+    assert "left out" in left_out.reason
+
+
+def test_a_retraining_where_every_target_failed_stops_without_a_challenger():
+    runs = [StageRun(FEATURES, None, "success"), _train(TARGETS[0], "failure"), _train(TARGETS[1], "failure")]
+    step = next_step(runs, TARGETS, required=TARGETS)
+    assert step.action == "stopped" and "no challenger, the champion stays" in step.reason
     nothing = [StageRun(FEATURES, None, "success"), _train(TARGETS[0], "failure"), _train(TARGETS[1], "failure")]
     assert next_step(nothing, TARGETS).action == "stopped"
     assert next_step([StageRun(FEATURES, None, "failure")], TARGETS).action == "stopped"

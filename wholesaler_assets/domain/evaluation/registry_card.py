@@ -22,6 +22,9 @@ def gate_summary(evaluations: Mapping[str, Mapping[str, Any]]) -> str:
     """One line: each target's winner and how many of its gates passed."""
     parts = []
     for target, evaluation in evaluations.items():
+        if "carried_from" in evaluation:  # a retraining that failed this target kept the champion's model
+            parts.append(f"{target}: {evaluation['winner']} kept from {evaluation['carried_from']}")
+            continue
         gates = evaluation.get("gates", {}).get(evaluation["winner"], [])
         passed = sum(1 for g in gates if g["passed"])
         parts.append(f"{target}: {evaluation['winner']} {passed}/{len(gates)} gates passed")
@@ -64,6 +67,8 @@ def version_description(label: str, evaluations: Mapping[str, Mapping[str, Any]]
         failed = [g["name"] for g in gates if not g["passed"]]
         verdict = f"{len(gates) - len(failed)}/{len(gates)} passed" + (f" (failed: {', '.join(failed)})"
                                                                        if failed else "")
+        if "carried_from" in evaluation:
+            verdict = f"kept from {evaluation['carried_from']} (its gates passed there)"
         figure = holdout_pr_auc.get(target)
         rows.append(f"| {target} | {evaluation['winner']} | {'' if figure is None else f'{figure:.3f}'} | "
                     f"{verdict} | {_cell(evaluation.get('explanation', ''), 160)} |")
