@@ -2,49 +2,37 @@
 has earned it (`domain/retraining/shadow.py`). The endpoint serves the champion only."""
 
 import datetime as dt
-import math
 
 import dagster as dg
 import polars as pl
 from mlflow import MlflowClient
 
-from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, parameter_default, preview
+from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, as_domain, parameter_default, preview
 from wholesaler_assets.domain.features.warehouse_records import records_as_of
 from wholesaler_assets.domain.monitoring.daily import scored_contacts, scored_targets
 from wholesaler_assets.domain.monitoring.labels import end_of
-from wholesaler_assets.domain.retraining.shadow import (
-    ECE_TOLERANCE,
-    MAX_SCORE_PSI,
-    MIN_RANK_CORRELATION,
-    MIN_SHADOW_DAYS,
-    PR_AUC_TOLERANCE,
-    ShadowDay,
-    compare_scores,
-    promotion_verdict,
-    realized_ece_pair,
-    realized_pair,
-)
+from wholesaler_assets.domain.retraining.shadow import ShadowPolicy, compare_scores, judge_challenger
 from wholesaler_assets.domain.scoring.batch import score_batch
-from wholesaler_assets.io.inputs import CONTACT_SCORES_TABLE, scored_day
+from wholesaler_assets.io.inputs import scored_day
 from wholesaler_assets.io.registry import CHALLENGER, CHAMPION, SHADOW_REFUSED_TAG, alias_version, promote
 from wholesaler_assets.io.scoring_inputs import active_records, latest_snapshot, load_scorer
+from wholesaler_assets.io.shadow_store import record_shadow_day, shadow_evidence
 from wholesaler_assets.partitions import DAILY_PARTITIONS
 from wholesaler_assets.resources import MlflowResource, WarehouseResource
 from wholesaler_assets.run_tags import REPAIR_TAG
 
-SHADOW_TABLE = "shadow_comparison"
-SHADOW_CONTACTS_TABLE = "shadow_contact_scores"
-FIGURES = ("n", "rank_correlation", "top_decile_overlap", "tier_a_overlap", "score_psi")
+FIGURES = ("rank_correlation", "top_decile_overlap", "tier_a_overlap", "score_psi")
+_POLICY = ShadowPolicy()
 
 
 class ShadowConfig(dg.Config):
     """How long a challenger shadows and how much worse its realized PR-AUC may be (defaults: the seeds')."""
 
-    min_shadow_days: int = MIN_SHADOW_DAYS
-    pr_auc_tolerance: float = PR_AUC_TOLERANCE
-    ece_tolerance: float = ECE_TOLERANCE
-    min_rank_correlation: float = MIN_RANK_CORRELATION  # below it on any day: an alarm, never promoted
-    max_score_psi: float = MAX_SCORE_PSI
+    min_shadow_days: int = _POLICY.min_shadow_days
+    pr_auc_tolerance: float = _POLICY.pr_auc_tolerance
+    ece_tolerance: float = _POLICY.ece_tolerance
+    min_rank_correlation: float = _POLICY.min_rank_correlation  # below it on any day: an alarm, never promoted
+    max_score_psi: float = _POLICY.max_score_psi
     max_snapshot_age_days: int = 7
     next_channel: str = parameter_default(records_as_of, "next_channel")  # as scored_leads scores
     include_uncontacted_distressed: bool = parameter_default(records_as_of, "include_uncontacted_distressed")
@@ -59,10 +47,6 @@ def _in_shadow(client: MlflowClient, name: str) -> tuple[str | None, str | None,
     if SHADOW_REFUSED_TAG in tags:
         return None, champion, f"challenger v{challenger} was worse on the holdout: not shadowed"
     return challenger, champion, tags.get(REPAIR_TAG, "retraining")
-
-
-def _shadow_days(rows: pl.DataFrame) -> list[ShadowDay]:
-    return [ShadowDay(r["day"], r["target"], *(r[f] for f in FIGURES)) for r in rows.iter_rows(named=True)]
 
 
 @dg.asset(retry_policy=STORAGE_RETRY, partitions_def=DAILY_PARTITIONS, deps=["scored_leads", "realized_performance"],
@@ -84,37 +68,24 @@ def shadow_scores(context: dg.AssetExecutionContext, config: ShadowConfig, wareh
     champion_scored = scored_day(wh, day)
     targets = [t for t in scored_targets(champion_scored) if f"p_{t}" in shadowed.columns]
     today = compare_scores(champion_scored, shadowed, targets, day)
-    wh.replace_rows(SHADOW_TABLE, pl.DataFrame([{"challenger_version": scorer.model_version,
-                                                 "champion_version": champion_scored["model_version"][0]
-                                                 if "model_version" in champion_scored.columns else f"v{champion}",
-                                                 **d.__dict__} for d in today]),
-                    ("challenger_version", "day", "target"))
     contacts = scored_contacts(scorer, wh.read("lead_contacts", "contact_time < ?", [end_of(day)]),
                                latest_snapshot(wh, day, config.max_snapshot_age_days), day)
-    if contacts.height:
-        labelled = contacts.with_columns(pl.lit(scorer.model_version).alias("model_version"))
-        wh.replace_rows(SHADOW_CONTACTS_TABLE, labelled, ("model_version", "contact_id"))
-    history = _shadow_days(wh.read(SHADOW_TABLE, "challenger_version = ?", [scorer.model_version]))
-    first = min(d.day for d in history)
-    shadow_contacts = wh.read(SHADOW_CONTACTS_TABLE, "model_version = ?", [scorer.model_version])
-    champion_contacts = wh.read(CONTACT_SCORES_TABLE, "scoring_date >= ?", [first]) \
-        if wh.table_exists(CONTACT_SCORES_TABLE) else shadow_contacts.clear()
-    outcomes = wh.read("lead_outcomes")
-    realized = realized_pair(champion_contacts, shadow_contacts, outcomes, targets, day)
-    realized_ece = realized_ece_pair(champion_contacts, shadow_contacts, outcomes, targets, day)
-    # A recalibration moves the probabilities on purpose: its score PSI is shown, not an alarm.
-    max_psi = math.inf if repair == "recalibration" else config.max_score_psi
-    verdict = promotion_verdict(history, realized, config.min_shadow_days, config.pr_auc_tolerance,
-                                config.min_rank_correlation, max_psi, realized_ece, config.ece_tolerance)
+    champion_label = champion_scored["model_version"][0] if "model_version" in champion_scored.columns \
+        else f"v{champion}"
+    record_shadow_day(wh, scorer.model_version, champion_label, today, contacts)
+    evidence = shadow_evidence(wh, scorer.model_version)
+    judged = judge_challenger(evidence.history, evidence.champion_contacts, evidence.challenger_contacts,
+                              evidence.outcomes, targets, day, repair, as_domain(config, ShadowPolicy))
+    verdict, realized, realized_ece = judged.verdict, judged.realized_pr_auc, judged.realized_ece
     if verdict.promote:
         promote(client, name, challenger)
         context.log.info(f"{name} v{challenger} promoted over v{champion}: {verdict.reason}")
     return dg.MaterializeResult(metadata={
         "shadowing": f"challenger v{challenger} ({repair}) beside champion v{champion}",
-        "shadow_days": len({d.day for d in history}),
+        "shadow_days": len({d.day for d in evidence.history}),
         "promoted": verdict.promote,
         "verdict": verdict.reason,
-        **{f"{d.target}_{f}": float(getattr(d, f)) for d in today for f in FIGURES[1:]},
+        **{f"{d.target}_{f}": float(getattr(d, f)) for d in today for f in FIGURES},
         "realized_pr_auc": dg.MetadataValue.json({t: {"challenger": v[0], "champion": v[1]}
                                                   for t, v in realized.items()}),
         "realized_ece": dg.MetadataValue.json({t: {"challenger": v[0], "champion": v[1]}

@@ -107,3 +107,24 @@ def test_realized_ece_of_both_models_on_the_same_matured_contacts():
     assert new < 0.02 < old
     early = realized_ece_pair(halved, calibrated, outcomes, ["booked_call_7d"], DAY + dt.timedelta(days=3))
     assert all(math.isnan(v) for v in early["booked_call_7d"])
+
+
+def test_judging_a_challenger_waives_the_score_psi_alarm_for_a_recalibration_only():
+    from wholesaler_assets.domain.retraining.shadow import ShadowPolicy, judge_challenger
+
+    rng = np.random.default_rng(8)
+    contacts, outcomes, truth = _booked_contacts(rng, 3_000)
+    champion = contacts.with_columns(p_booked_call_7d=pl.Series(truth / 2))  # promises half: ECE off
+    challenger = contacts.with_columns(p_booked_call_7d=pl.Series(truth))
+    rescaled = [ShadowDay(DAY + dt.timedelta(days=i), "booked_call_7d", 1_000, 1.0, 1.0, 1.0, 0.6) for i in range(7)]
+    later = DAY + dt.timedelta(days=8)
+    recalibrated = judge_challenger(rescaled, champion, challenger, outcomes, ["booked_call_7d"], later,
+                                    "recalibration")
+    assert recalibrated.verdict.promote, recalibrated.verdict.reason
+    new, old = recalibrated.realized_ece["booked_call_7d"]
+    assert new < old  # the challenger's probabilities are the true ones
+    retrained = judge_challenger(rescaled, champion, challenger, outcomes, ["booked_call_7d"], later, "retraining")
+    assert not retrained.verdict.promote and "score PSI 0.60 > 0.25" in retrained.verdict.reason
+    patient = judge_challenger(rescaled, champion, challenger, outcomes, ["booked_call_7d"], later,
+                               "recalibration", ShadowPolicy(min_shadow_days=10))
+    assert not patient.verdict.promote and "7 shadow day(s) of the 10" in patient.verdict.reason

@@ -185,3 +185,37 @@ def realized_ece_pair(champion: pl.DataFrame, challenger: pl.DataFrame, outcomes
         pairs[target] = ((math.nan, math.nan) if y.sum() < min_positives
                          else (expected_calibration_error(y, new), expected_calibration_error(y, old)))
     return pairs
+
+
+@dataclass(frozen=True)
+class ShadowPolicy:
+    """How long a challenger shadows and what it must show (the seeds' defaults)."""
+
+    min_shadow_days: int = MIN_SHADOW_DAYS
+    pr_auc_tolerance: float = PR_AUC_TOLERANCE
+    ece_tolerance: float = ECE_TOLERANCE
+    min_rank_correlation: float = MIN_RANK_CORRELATION  # below it on any day: an alarm, never promoted
+    max_score_psi: float = MAX_SCORE_PSI
+
+
+@dataclass(frozen=True)
+class ShadowJudgement:
+    """The day's promotion verdict with the realized figures it rests on, per target (challenger, champion)."""
+
+    verdict: PromotionVerdict
+    realized_pr_auc: dict[str, tuple[float, float]]
+    realized_ece: dict[str, tuple[float, float]]
+
+
+def judge_challenger(history: Sequence[ShadowDay], champion_contacts: pl.DataFrame,
+                     challenger_contacts: pl.DataFrame, outcomes: pl.DataFrame, targets: Sequence[str],
+                     as_of: dt.date, repair: str, policy: ShadowPolicy = ShadowPolicy()) -> ShadowJudgement:
+    """Whether the challenger (a `repair`: "retraining" or "recalibration") has earned promotion by `as_of`,
+    from its shadow days and both models' scores of the same contacts with their matured outcomes."""
+    realized = realized_pair(champion_contacts, challenger_contacts, outcomes, targets, as_of)
+    realized_ece = realized_ece_pair(champion_contacts, challenger_contacts, outcomes, targets, as_of)
+    # A recalibration moves the probabilities on purpose: its score PSI is shown, not an alarm.
+    max_psi = math.inf if repair == "recalibration" else policy.max_score_psi
+    verdict = promotion_verdict(history, realized, policy.min_shadow_days, policy.pr_auc_tolerance,
+                                policy.min_rank_correlation, max_psi, realized_ece, policy.ece_tolerance)
+    return ShadowJudgement(verdict, realized, realized_ece)
