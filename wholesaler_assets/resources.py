@@ -151,6 +151,7 @@ class RetrainingResource(dg.ConfigurableResource):
     """When evidence launches a retraining (defaults: `TriggerPolicy`) and the window it trains on."""
 
     drift_days: int = TriggerPolicy.drift_days
+    value_shift_days: int = TriggerPolicy.value_shift_days
     psi_limit: float = TriggerPolicy.psi_limit
     pr_auc_floor_share: float = TriggerPolicy.pr_auc_floor_share
     max_ece: float = TriggerPolicy.max_ece

@@ -109,7 +109,8 @@ def champion_evidence(warehouse: WarehouseResource, mlflow_tracking: MlflowResou
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a retraining when the champion's monitoring says so: dataset drift on k consecutive days, "
-                "a key feature's PSI above its limit or realized PR-AUC under its floor; a recalibration when "
+                "a metro's lead values moved (a price shock), a key feature's PSI above its limit or realized PR-AUC "
+                "under its floor; a recalibration when "
                 "only its calibration broke (ECE over the gate, positives far from what it promised).",
 )
 def retraining_trigger_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource,

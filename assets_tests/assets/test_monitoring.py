@@ -83,6 +83,7 @@ def test_the_drift_report_compares_each_day_with_the_champions_first(monitored, 
     history = resources["warehouse"].open().read(DRIFT_TABLE).sort("report_date")
     assert history["report_date"].to_list() == [week_before, champion_market.scoring_day]
     assert set(json.loads(history["psi"][1])) >= {"market_value", "p_booked_call_7d", "day_over_day_p_booked_call_7d"}
+    assert history["value_shift"].to_list() == ["{}", "{}"]  # no metro moved: no value-shift evidence
 
 
 def test_a_day_without_a_property_snapshot_fails_with_the_reason(monitored):

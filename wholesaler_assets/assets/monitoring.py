@@ -48,7 +48,7 @@ from wholesaler_assets.domain.monitoring.estimation import (
 from wholesaler_assets.domain.monitoring.labels import end_of
 from wholesaler_assets.domain.monitoring.performance import ALL, SEGMENT, realized_table
 from wholesaler_assets.domain.monitoring.psi import psi
-from wholesaler_assets.domain.monitoring.segment_shift import segment_shifts, value_shift_gate
+from wholesaler_assets.domain.monitoring.segment_shift import segment_shifts, shifted_segments, value_shift_gate
 from wholesaler_assets.io.drift_reports import load_or_keep_reference, save_drift_report, save_performance_plot
 from wholesaler_assets.io.inputs import (
     CONTACT_SCORES_TABLE,
@@ -228,7 +228,9 @@ def drift_report(context: dg.AssetExecutionContext, config: DriftConfig, warehou
     wh.replace_rows(DRIFT_TABLE, pl.DataFrame({
         "report_date": [day], "model_version": [scorer.model_version], "reference_date": [reference_date],
         "drifted_share": [summary.drifted_share], "dataset_drift": [summary.dataset_drift],
-        "drifted_columns": [",".join(drifted)], "psi": [json.dumps(psis, sort_keys=True)]}), ("report_date",))
+        "drifted_columns": [",".join(drifted)], "psi": [json.dumps(psis, sort_keys=True)],
+        "value_shift": [json.dumps({s.segment: round(s.median_change, 4) for s in shifted_segments(shifts)},
+                                   sort_keys=True)]}), ("report_date",))
     yield dg.Output(None, metadata={
         "drifted_share": summary.drifted_share,
         "drifted_columns": dg.MetadataValue.json(drifted),

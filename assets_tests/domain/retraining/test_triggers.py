@@ -14,6 +14,7 @@ from wholesaler_assets.domain.retraining.triggers import (
     REALIZED_CALIBRATION,
     REALIZED_ECE,
     REALIZED_PR_AUC,
+    VALUE_SHIFT,
     Evidence,
     TriggerPolicy,
     drift_evidence,
@@ -59,6 +60,25 @@ def test_a_key_feature_psi_above_the_limit_fires_and_names_the_feature():
     found = drift_evidence(_history([False] * 3, [0.1, 0.3, 0.4]), ["market_value", "equity_share"], POLICY)
     assert [(e.trigger, e.subject, e.since) for e in found] == [(FEATURE_PSI, "market_value", YESTERDAY)]
     assert found[0].figures["psi"] == pytest.approx(0.4)
+
+
+def _with_value_shift(moved: list[dict[str, float]]) -> pl.DataFrame:
+    return _history([False] * len(moved)).with_columns(value_shift=pl.Series([json.dumps(m) for m in moved]))
+
+
+def test_a_metros_values_moved_on_consecutive_reports_is_value_shift_evidence_for_a_retraining():
+    shock = {"Akron": -0.12, "Toledo": -0.08}
+    assert drift_evidence(_with_value_shift([{}, {}, shock]), [], POLICY) == []  # one report: not yet
+    assert drift_evidence(_with_value_shift([shock, shock, {}]), [], POLICY) == []  # it ended
+    [found] = drift_evidence(_with_value_shift([{}, shock, shock]), [], POLICY)
+    assert (found.trigger, found.since, found.figures["largest_change"]) == (VALUE_SHIFT, YESTERDAY, 0.12)
+    assert "2 metro(s) on 2 consecutive reports" in found.summary and "Akron -12.0%" in found.summary
+    # The same shock seen a day longer is the same evidence: it launches one retraining.
+    [longer] = drift_evidence(_with_value_shift([{}, shock, shock, shock])[1:], [], POLICY)
+    assert longer.key == drift_evidence(_with_value_shift([{}, shock, shock, shock]), [], POLICY)[0].key
+    assert repair_for([found]) == "retraining"  # prices live in the scorer: a new registration is the repair
+    assert drift_evidence(_with_value_shift([{}, shock, shock]), [], TriggerPolicy(value_shift_days=3)) == []
+    assert drift_evidence(_history([False, False]), [], POLICY) == []  # a history from before the column
 
 
 def _windows(pr_auc: list[float], ece: list[float], positives: int = 60) -> pl.DataFrame:

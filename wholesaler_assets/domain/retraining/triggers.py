@@ -20,8 +20,8 @@ import polars as pl
 
 from wholesaler_assets.domain.evaluation.gates import GateThresholds
 
-DATASET_DRIFT, FEATURE_PSI, REALIZED_PR_AUC, REALIZED_ECE, REALIZED_CALIBRATION = \
-    "dataset_drift", "feature_psi", "realized_pr_auc", "realized_ece", "realized_calibration"
+DATASET_DRIFT, FEATURE_PSI, REALIZED_PR_AUC, REALIZED_ECE, REALIZED_CALIBRATION, VALUE_SHIFT = \
+    "dataset_drift", "feature_psi", "realized_pr_auc", "realized_ece", "realized_calibration", "value_shift"
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class TriggerPolicy:
     """The thresholds of each retraining trigger (the seeds' values; each is a resource setting)."""
 
     drift_days: int = 3  # consecutive report days with dataset drift
+    value_shift_days: int = 2  # consecutive report days with a metro's lead values moved (a local price shock)
     psi_limit: float = 0.25  # a key feature's PSI against the champion's reference
     pr_auc_floor_share: float = 0.8  # realized PR-AUC below this share of the champion's holdout PR-AUC
     max_ece: float = GateThresholds.max_ece  # realized ECE above the promotion gate's own limit
@@ -66,10 +67,16 @@ def _streak_start(days: Sequence[dt.date], holds: Sequence[bool]) -> tuple[dt.da
 
 
 def drift_evidence(history: pl.DataFrame, key_features: Sequence[str], policy: TriggerPolicy) -> list[Evidence]:
-    """Dataset drift on `drift_days` consecutive reports, or a key feature's PSI above the limit on the latest.
+    """Dataset drift on `drift_days` consecutive reports, a metro's values moved on `value_shift_days`
+    consecutive reports, or a key feature's PSI above the limit on the latest.
 
     `history` holds the champion's `drift_history` rows (report_date, dataset_drift, drifted_share,
-    psi as a JSON object of column to PSI)."""
+    psi as a JSON object of column to PSI, and value_shift as a JSON object of shifted metro to its
+    median value change; a history written before that column existed has no value evidence).
+
+    A value shift needs a retraining, not a recalibration: the registered scorer carries the market
+    levels and renovated-sale medians of its registration day, so only a new registration prices
+    leads at today's values (and its conversion models learn from the newest contacts)."""
     if history.height == 0:
         return []
     rows = history.sort("report_date")
@@ -82,6 +89,16 @@ def drift_evidence(history: pl.DataFrame, key_features: Sequence[str], policy: T
                               f"dataset drift on {drift[1]} consecutive reports since {drift[0]} "
                               f"({share:.0%} of columns drifted on {days[-1]})",
                               {"days": float(drift[1]), "drifted_share": share}))
+    if "value_shift" in rows.columns:
+        shifted = [json.loads(v) if v else {} for v in rows["value_shift"].to_list()]
+        moved = _streak_start(days, [bool(v) for v in shifted])
+        if moved is not None and moved[1] >= policy.value_shift_days:
+            metros = ", ".join(f"{m} {c:+.1%}" for m, c in sorted(shifted[-1].items(), key=lambda kv: kv[1]))
+            found.append(Evidence(VALUE_SHIFT, "metro_values", moved[0], days[-1],
+                                  f"lead values moved in {len(shifted[-1])} metro(s) on {moved[1]} consecutive "
+                                  f"reports since {moved[0]} ({metros} on {days[-1]})",
+                                  {"days": float(moved[1]),
+                                   "largest_change": max((abs(c) for c in shifted[-1].values()), default=0.0)}))
     psis = [json.loads(p) if p else {} for p in rows["psi"].to_list()]
     for feature in key_features:
         values = [p.get(feature, math.nan) for p in psis]
