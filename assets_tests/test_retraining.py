@@ -209,6 +209,7 @@ def test_a_target_whose_retraining_failed_keeps_the_champions_model_in_the_chall
     assert sorted(mine) == ["booked_call_7d", "qualified_14d"] and sorted(theirs) == ["booked_call_7d"]
     assert (mine["booked_call_7d"].probabilities(holdout) == theirs["booked_call_7d"].probabilities(holdout)).all()
     assert version.tags["repair"] == "retraining"
+    assert dt.date.fromisoformat(version.tags["trained_through"]) < PLAN.start  # what it learned from
     assert str(client.get_model_version_by_alias("lead_scorer", "champion").version) == str(champion.version)
 
 

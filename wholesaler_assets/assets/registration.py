@@ -5,20 +5,24 @@ from mlflow import MlflowClient
 
 from wholesaler_assets.assets.metadata import OWNERS, STORAGE_RETRY, as_domain, preview
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
+from wholesaler_assets.domain.evaluation.fair_holdout import unseen_holdouts
 from wholesaler_assets.domain.evaluation.registry_card import version_description, version_tags
 from wholesaler_assets.domain.scoring.ranking import TierConfig
 from wholesaler_assets.domain.scoring.scorer import Scorer
 from wholesaler_assets.io.artifacts import judged_arv_model
 from wholesaler_assets.io.inputs import contract_of, holdout_rows, load_catalog
 from wholesaler_assets.io.registration import (
+    TRAINED_THROUGH_TAG,
     build_scorer,
     champion_models,
     champion_pr_auc,
+    champion_trained_through,
     describe_version,
     holdout_pr_auc,
     input_example,
     judged_model,
     register_scorer,
+    trained_through,
 )
 from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion, model_version_label
 from wholesaler_assets.io.registry_views import model_version_url
@@ -70,8 +74,13 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     holdouts = {target: holdout_rows(wh, target) for target in targets}
     tiers = as_domain(config, TierConfig)
     scorer = build_scorer(models, catalog, wh, data_folder.root, tiers, config.exact_reasons_max_rows)
-    champion_figures = champion_pr_auc(name, champion, holdouts) if champion else None
     challenger_pr_auc = holdout_pr_auc(models, holdouts)
+    # A retraining's challenger is compared only on holdout contacts the champion never trained on
+    # (domain/evaluation/fair_holdout.py); a registration by hand trains on the champion's own data.
+    fair, not_compared = unseen_holdouts(holdouts, champion_trained_through(client, name, champion)) \
+        if champion and config.shadow else (holdouts, {})
+    champion_figures = champion_pr_auc(name, champion, fair) if champion else None
+    challenger_fair = holdout_pr_auc(models, fair)
     params = {**{f"{t}_model": e["winner"] for t, e in evaluations.items()},
               **{f"{t}_training_run": e["run_id"] for t, e in evaluations.items()},
               "arv": "model" if scorer.arv else "fallback medians", **tiers.as_dict()}
@@ -83,7 +92,8 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
            if kept and champion else {})
     for tag, value in retraining.items():  # why this version exists, beside it in the registry
         client.set_model_version_tag(name, version, tag, value)
-    promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_pr_auc,
+    client.set_model_version_tag(name, version, TRAINED_THROUGH_TAG, str(trained_through(wh, list(judged))))
+    promotion = decide_promotion(client, name, version, gates_passed=True, challenger_pr_auc=challenger_fair,
                                  champion_pr_auc=champion_figures, shadow=config.shadow)
     context.log.info(f"{name} v{version}: {promotion.reason}")
     arv = "model" if scorer.arv else f"fallback medians: {judged_arv_model(data_folder.root)[1]}"
@@ -103,6 +113,10 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         "arv": arv,
         "feature_contract": contract,
         "holdout_pr_auc": dg.MetadataValue.json({t: round(v, 5) for t, v in challenger_pr_auc.items()}),
+        "compared_with_champion": dg.MetadataValue.json(
+            {t: {"challenger": round(challenger_fair[t], 5), "champion": round(v, 5), "contacts": fair[t].height}
+             for t, v in (champion_figures or {}).items() if t in challenger_fair}),
+        "not_compared_on_holdout": dg.MetadataValue.json(not_compared) if not_compared else "none",
         "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_url(experiment_id, run_id)),
         "mlflow_model_version": dg.MetadataValue.url(model_version_url(mlflow_tracking.ui_url, name, version)),
         "model_uri": f"models:/{name}/{version}",

@@ -6,6 +6,7 @@ are still the ones that evaluation judged (their hashes match).
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,23 @@ def champion_models(client: MlflowClient, name: str, version: str, targets: list
                        "explanation": f"kept from {model_version_label(name, version)}: this retraining's "
                                       f"{t} failed a gate"} for t in targets}
     return [served[t] for t in targets], evaluations
+
+
+TRAINED_THROUGH_TAG = "trained_through"  # a version's last training contact day: later rows are fair to compare on
+
+
+def trained_through(wh: WarehouseBackend, targets: list[str]) -> dt.date | None:
+    """The last contact day of the training tables of `targets` (what a registration learned from)."""
+    if not targets:
+        return None
+    marks = ", ".join("?" for _ in targets)
+    latest = wh.query(f"select max(contact_time) as d from training_table where target in ({marks})", targets)["d"][0]
+    return latest.date() if isinstance(latest, dt.datetime) else latest
+
+
+def champion_trained_through(client: MlflowClient, name: str, version: str) -> dt.date | None:
+    tag = client.get_model_version(name, version).tags.get(TRAINED_THROUGH_TAG)
+    return dt.date.fromisoformat(tag) if tag else None
 
 
 def champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
