@@ -83,7 +83,7 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
          str(tmp_path / "data"), "--snapshot-every-days", "120"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
     )
     # 2,000 properties are too few for the deal and qualification models to pass their gates, so no
     # scorer is promoted: the demo runs to the end, says why, and exits non-zero (it did not score).
@@ -108,7 +108,7 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
     again = subprocess.run(
         [sys.executable, "-m", "wholesaler_assets.cli", "demo", "--properties", "2000", "--data-root",
          str(tmp_path / "data"), "--snapshot-every-days", "120"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
     )
     assert again.returncode == DEMO_NOT_SCORED, again.stderr[-3000:]
     assert "already there" in again.stdout
