@@ -15,13 +15,13 @@ from wholesaler_assets.io.registration import (
     TRAINED_THROUGH_TAG,
     build_scorer,
     champion_models,
-    champion_pr_auc,
     champion_trained_through,
     describe_version,
     holdout_pr_auc,
     input_example,
     judged_model,
     register_scorer,
+    served_models,
     trained_through,
 )
 from wholesaler_assets.io.registry import CHAMPION, alias_version, decide_promotion, model_version_label
@@ -65,8 +65,9 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     if carried and champion is None:
         raise dg.Failure(f"asked to keep the champion's {', '.join(carried)} but there is no champion",
                          allow_retries=False)
+    served = served_models(name, champion) if champion else {}  # the champion's pyfunc, loaded once
     kept, kept_evaluations = ([], {}) if champion is None else \
-        champion_models(client, name, champion, carried, contract_of(wh).version)
+        champion_models(client, name, champion, served, carried, contract_of(wh).version)
     by_target = {**{t: m for t, (m, _) in judged.items()}, **{m.target: m for m in kept}}
     evaluations = {**{t: e for t, (_, e) in judged.items()}, **kept_evaluations}
     targets = [t for t in TARGET_NAMES if t in by_target]
@@ -79,7 +80,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     # (domain/evaluation/fair_holdout.py); a registration by hand trains on the champion's own data.
     fair, not_compared = unseen_holdouts(holdouts, champion_trained_through(client, name, champion)) \
         if champion and config.shadow else (holdouts, {})
-    champion_figures = champion_pr_auc(name, champion, fair) if champion else None
+    champion_figures = holdout_pr_auc(list(served.values()), fair) if champion else None
     challenger_fair = holdout_pr_auc(models, fair)
     params = {**{f"{t}_model": e["winner"] for t, e in evaluations.items()},
               **{f"{t}_training_run": e["run_id"] for t, e in evaluations.items()},
@@ -88,8 +89,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
         client, name, scorer, input_example(scorer, wh, holdouts[targets[-1]]), params,
         {f"{t}_holdout_pr_auc": v for t, v in challenger_pr_auc.items()})
     retraining = retraining_tags(dict(context.run.tags)) | ({REPAIR_TAG: "retraining"} if config.shadow else {}) \
-        | ({CARRIED_TAG: f"{','.join(carried)} from {model_version_label(name, champion)}"}
-           if kept and champion else {})
+        | ({CARRIED_TAG: f"{','.join(carried)} from {model_version_label(name, champion or '')}"} if kept else {})
     for tag, value in retraining.items():  # why this version exists, beside it in the registry
         client.set_model_version_tag(name, version, tag, value)
     client.set_model_version_tag(name, version, TRAINED_THROUGH_TAG, str(trained_through(wh, list(judged))))

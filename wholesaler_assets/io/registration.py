@@ -90,11 +90,17 @@ def holdout_pr_auc(models: list[TargetModel], holdouts: dict[str, pl.DataFrame])
             for target, holdout in holdouts.items() if holdout.height and target in by_target}
 
 
-def champion_models(client: MlflowClient, name: str, version: str, targets: list[str], contract_version: str
-                    ) -> tuple[list[TargetModel], dict[str, dict[str, Any]]]:
-    """The champion's own models of `targets` (a retraining's challenger keeps them where its retraining
-    failed a gate), with evaluation-like entries that say so; fails when the champion lacks one or was
-    built on another feature contract."""
+def served_models(name: str, version: str) -> dict[str, TargetModel]:
+    """The target models a registered version serves, by target (one load of its pyfunc)."""
+    scorer = getattr(mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model(), "scorer", None)
+    return {m.target: m for m in getattr(scorer, "models", [])}
+
+
+def champion_models(client: MlflowClient, name: str, version: str, served: dict[str, TargetModel],
+                    targets: list[str], contract_version: str) -> tuple[list[TargetModel], dict[str, dict[str, Any]]]:
+    """The champion's own models of `targets` out of those it `served` (a retraining's challenger keeps
+    them where its retraining failed a gate), with evaluation-like entries that say so; fails when the
+    champion lacks one or was built on another feature contract."""
     if not targets:
         return [], {}
     registered = client.get_model_version(name, version)
@@ -102,8 +108,6 @@ def champion_models(client: MlflowClient, name: str, version: str, targets: list
         raise dg.Failure(f"cannot keep {', '.join(targets)} of {name} v{version}: it was built on feature contract "
                          f"{registered.tags['feature_contract_hash']}, the challenger on {contract_version}",
                          allow_retries=False)
-    scorer = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().scorer
-    served = {m.target: m for m in scorer.models}
     missing = [t for t in targets if t not in served]
     if missing:
         raise dg.Failure(f"cannot keep {', '.join(missing)} of {name} v{version}: it serves "
@@ -135,8 +139,7 @@ def champion_trained_through(client: MlflowClient, name: str, version: str) -> d
 
 def champion_pr_auc(name: str, version: str, holdouts: dict[str, pl.DataFrame]) -> dict[str, float]:
     """The current champion's PR-AUC on today's holdout rows, for the targets it serves."""
-    champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model()
-    return holdout_pr_auc(list(getattr(getattr(champion, "scorer", None), "models", [])), holdouts)
+    return holdout_pr_auc(list(served_models(name, version).values()), holdouts)
 
 
 def register_scorer(client: MlflowClient, name: str, scorer: Scorer, example: pd.DataFrame,
