@@ -12,7 +12,7 @@ import pytest
 from wholesaler_assets.domain.synthetic.config import MarketConfig
 from wholesaler_assets.io.landing import DataLayout
 from wholesaler_assets.io.synthetic_files import write_market
-from wholesaler_assets.io.warehouse import PostgresWarehouse
+from wholesaler_assets.io.warehouse_postgres import PostgresWarehouse
 
 pytestmark = pytest.mark.postgres
 PROJECT = Path(__file__).parents[1]
