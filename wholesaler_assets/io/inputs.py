@@ -71,13 +71,30 @@ def load_catalog(wh: WarehouseBackend) -> DatasetCatalog:
     return DatasetCatalog.from_dict(json.loads(wh.read("dataset_catalog")["catalog_json"][0]))
 
 
+# The snapshot rows contacts match: per contacted property and contact day (UTC), the latest snapshot
+# on or before it. Only these rows leave the warehouse, so a daily history of two years (tens of
+# millions of rows) costs a join there, not memory here; the point-in-time join itself stays in
+# `domain.features.warehouse_records.contact_records`, which finds the same rows among them.
+_MATCHED_SNAPSHOTS = """
+with wanted as (
+    select distinct property_id, cast(timezone('UTC', contact_time) as date) as day from lead_contacts
+), matched as (
+    select distinct w.property_id, max(s.snapshot_date) as snapshot_date
+    from wanted w join property_snapshots s on s.property_id = w.property_id and s.snapshot_date <= w.day
+    group by w.property_id, w.day
+)
+select {columns} from property_snapshots s
+join matched m on s.property_id = m.property_id and s.snapshot_date = m.snapshot_date
+"""
+
+
 def contact_feature_inputs(wh: WarehouseBackend) -> dict[str, pl.DataFrame]:
-    """Contacts, the snapshots of their properties and the comparable sales (source datasets)."""
+    """Contacts, the snapshots their contacts match and the comparable sales (source datasets)."""
     if not wh.table_exists("property_snapshots"):
         raise dg.Failure("no property snapshots yet: materialize property_snapshots partitions covering the "
-                         "contacts (e.g. `wholesaler demo` takes one every 7 days)", allow_retries=False)
-    snapshots = wh.query(f"select {', '.join(SNAPSHOT_COLUMNS)} from property_snapshots "
-                         "where property_id in (select distinct property_id from lead_contacts)")
+                         "contacts (e.g. `wholesaler demo` backfills every day of its market in one run)",
+                         allow_retries=False)
+    snapshots = wh.query(_MATCHED_SNAPSHOTS.format(columns=", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)))
     sales = wh.read("comparable_sales") if wh.table_exists("comparable_sales") else pl.DataFrame(schema=EMPTY_SALES)
     return {"contacts": wh.read("lead_contacts"), "snapshots": snapshots, "sales": sales}
 
