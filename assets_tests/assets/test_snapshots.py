@@ -126,6 +126,10 @@ def test_a_range_is_one_run_that_builds_every_day_as_a_day_alone_would(ingested)
     # Re-running the range replaces its days: no duplicates.
     assert _snapshot_range(ingested, FIRST, LAST).success
     assert warehouse.row_count("property_snapshots") == len(RANGE_KEYS) * MARKET.n_properties
+    # A backfill of one day is a range run too: its checks are still recorded under the day.
+    one_day = _snapshot_range(ingested, day, day)
+    assert one_day.success and {e.partition for e in one_day.get_asset_check_evaluations()} == {"2025-06-30"}
+    assert warehouse.row_count("property_snapshots") == len(RANGE_KEYS) * MARKET.n_properties
 
 
 def test_a_failed_gate_on_one_day_of_a_range_fails_the_check_and_names_the_day(ingested):
