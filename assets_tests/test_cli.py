@@ -113,3 +113,30 @@ def test_demo_runs_the_whole_pipeline_and_says_what_to_open(tmp_path):
     assert again.returncode == DEMO_NOT_SCORED, again.stderr[-3000:]
     assert "already there" in again.stdout
     assert (tmp_path / "data" / "reports" / "demo_data_report.md").read_text() == report
+
+
+def test_the_demo_takes_its_snapshot_history_in_one_backfill_run_or_one_run_per_date(tmp_path, ingest_market,
+                                                                                       capsys):
+    import datetime as dt
+    import time
+
+    import dagster as dg
+
+    from wholesaler_assets.cli import _snapshot_history
+    from wholesaler_assets.definitions import build_definitions, embedded_resources
+    from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
+
+    root = tmp_path / "data"
+    ingest_market(root, MarketConfig(n_properties=1_000, seed=3, dirt=DirtConfig.clean()), tmp_path / "mlruns",
+                  every_days=10_000)
+    defs = build_definitions(embedded_resources(str(root), mlruns=str(tmp_path / "mlruns")))
+    instance = dg.DagsterInstance.ephemeral()
+    first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 10)
+    assert _snapshot_history(defs, instance, first, last, 1, time.perf_counter())
+    (run,) = instance.get_runs()  # every day of the range in one run
+    assert run.tags["dagster/asset_partition_range_start"] == "2026-10-01"
+    assert len(instance.get_materialized_partitions(dg.AssetKey("property_snapshots"))) == 10
+    assert "one backfill run of every day, 2026-10-01 to 2026-10-10 (10 daily partitions)" in capsys.readouterr().out
+    assert _snapshot_history(defs, instance, first, last, 5, time.perf_counter())  # one run per date:
+    assert len(instance.get_runs()) == 1 + 3  # the 10th and 5th, and the first day for the earliest contacts
+    assert "3 point-in-time partitions, one run each, 2026-10-01 to 2026-10-10" in capsys.readouterr().out

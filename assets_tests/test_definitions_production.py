@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import shutil
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 from wholesaler_assets.domain.synthetic.config import MarketConfig
 from wholesaler_assets.io.landing import DataLayout
 from wholesaler_assets.io.synthetic_files import write_market
-from wholesaler_assets.io.warehouse import PostgresWarehouse
+from wholesaler_assets.io.warehouse_postgres import PostgresWarehouse
+from wholesaler_assets.partitions import range_tags
 
 pytestmark = pytest.mark.postgres
 PROJECT = Path(__file__).parents[1]
@@ -57,6 +59,11 @@ def test_pipeline_runs_on_postgres_storage_and_warehouse(production_env):
         assert {r.run_id for r in instance.get_runs()} >= {ingest.run_id, snapshot.run_id}
         for day in ("2024-11-01", "2025-03-01", "2025-07-01", "2025-11-01", "2026-03-01", "2026-07-01"):
             assert defs.resolve_job_def("snapshot_job").execute_in_process(instance=instance, partition_key=day).success
+        backfill = defs.resolve_job_def("snapshot_job").execute_in_process(  # a range in one run, on PostgreSQL
+            instance=instance, tags=range_tags(dt.date(2026, 10, 24), dt.date(2026, 10, 30)))
+        assert backfill.success and len(backfill.asset_materializations_for_node("property_snapshots")) == 7
+        assert {e.partition for e in backfill.get_asset_check_evaluations()} == {
+            f"2026-10-{d}" for d in range(24, 31)}
         assert defs.resolve_job_def("features_job").execute_in_process(instance=instance).success
         training = defs.resolve_job_def("training_data_job").execute_in_process(
             instance=instance, partition_key="booked_call_7d",
@@ -78,6 +85,7 @@ def test_pipeline_runs_on_postgres_storage_and_warehouse(production_env):
     runs_in_postgres = PostgresWarehouse(production_env["dagster_url"]).query("select count(*) as n from runs")
     assert runs_in_postgres["n"][0] >= 2
     assert warehouse.row_count("ingest_manifest", "status = ?", ["rejected"]) == 1  # the market's bad file
+    assert warehouse.query("select count(distinct snapshot_date) as n from property_snapshots")["n"][0] == 14
 
 
 def test_production_definitions_validate(production_env):

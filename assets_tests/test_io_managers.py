@@ -68,6 +68,48 @@ def test_a_partition_is_replaced_and_read_back_alone(warehouse):
     assert set(tables) == {"daily_counts", "daily_counts_audit"}
 
 
+class Days(dg.Config):
+    rows: int = 2
+    skip: str | None = None  # a day the asset fails to build
+
+
+@dg.asset(partitions_def=DAYS, io_manager_key="tables", metadata={"partition_column": "snapshot_date"},
+          backfill_policy=dg.BackfillPolicy.single_run())
+def daily_range(context: dg.AssetExecutionContext, config: Days):
+    """A range's days made one at a time, as (partition key, frame) pairs the IO manager consumes."""
+    def each_day():
+        for key in context.partition_keys:
+            if key != config.skip:
+                yield key, pl.DataFrame({"n": list(range(config.rows))})
+    return dg.Output(each_day())  # a bare generator returned would be taken for the op's events
+
+
+def test_a_partition_range_replaces_every_day_of_it_in_one_run(warehouse):
+    resources = {"tables": WarehouseTableIOManager(warehouse=warehouse)}
+    wh = warehouse.open()
+
+    def run(first: str, last: str, **config) -> dg.ExecuteInProcessResult:
+        return dg.materialize([daily_range], resources=resources, raise_on_error=False, run_config={
+            "ops": {"daily_range": {"config": config}}},
+            tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last})
+
+    def per_day() -> list[tuple[dt.date, int]]:
+        return wh.query("select snapshot_date, count(*) as n from daily_range group by 1 order by 1").rows()
+
+    first = run("2025-01-01", "2025-01-04")
+    assert first.success
+    assert [m.partition for m in first.asset_materializations_for_node("daily_range")] == [
+        "2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"]
+    assert run("2025-01-02", "2025-01-03", rows=5).success  # a re-run replaces its days only
+    assert per_day() == [(dt.date(2025, 1, d), n) for d, n in ((1, 2), (2, 5), (3, 5), (4, 2))]
+    # A day the asset did not build fails the run; nothing of the range is written or marked materialized.
+    failed = run("2025-01-01", "2025-01-04", rows=7, skip="2025-01-03")
+    assert not failed.success and not failed.asset_materializations_for_node("daily_range")
+    assert "1 partition(s) of the range were not built (first: 2025-01-03)" in next(
+        e for e in failed.all_events if e.is_step_failure).event_specific_data.error.cause.message
+    assert per_day() == [(dt.date(2025, 1, d), n) for d, n in ((1, 2), (2, 5), (3, 5), (4, 2))]
+
+
 def test_a_model_round_trips_through_the_data_folder(tmp_path):
     resources = {"models": ModelArtifactIOManager(data_folder=DataFolderResource(root=str(tmp_path)))}
     result = dg.materialize([toy_model, toy_model_user], resources=resources)

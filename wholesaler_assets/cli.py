@@ -53,7 +53,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=7, help="random seed of the market")
     demo.add_argument("--data-root", default="data", help="folder for landing files, warehouse and reports")
     demo.add_argument("--snapshot-every-days", type=int, default=7,
-                      help="history of snapshots to take, one every N days up to the data cutoff")
+                      help="snapshot history: one run per date, every N days back from the data cutoff (default 7); "
+                           "1: every day of the market in one backfill run (slower, ~7x the rows: docs/operations.md)")
     demo.add_argument("--dataset-spec", default=None, help=argparse.SUPPRESS)  # refused: see `wholesaler train`
 
     train = commands.add_parser("train", help="learn from your own lead file (no synthetic market): train, "
@@ -194,17 +195,8 @@ def _demo(args: argparse.Namespace) -> int:
     if not result.success:
         return 1
 
-    dates = _snapshot_dates(market.start_date, market.end_date, args.snapshot_every_days)
-    _step(3, f"property_snapshots: {len(dates)} point-in-time partitions, {dates[0]} to {dates[-1]}")
-    snapshot_job = defs.resolve_job_def("snapshot_job")
-    for i, day in enumerate(dates, 1):
-        run = snapshot_job.execute_in_process(instance=instance, partition_key=day.isoformat(),
-                                              run_config=QUIET_RUN, raise_on_error=False)
-        if not run.success:
-            _report_run(run)
-            return 1
-        if i % 10 == 0 or i == len(dates):
-            print(f"      {i}/{len(dates)} snapshots done ({time.perf_counter() - started:.0f} s elapsed)")
+    if not _snapshot_history(defs, instance, market.start_date, market.end_date, args.snapshot_every_days, started):
+        return 1
 
     _step(4, "training data: contact_features, then per target training_table, statistics, feature selection")
     features = defs.resolve_job_def("features_job").execute_in_process(instance=instance, run_config=QUIET_RUN,
@@ -271,6 +263,33 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"demo incomplete: nothing was scored ({_failure_reason(scoring)})", file=sys.stderr)
         return DEMO_NOT_SCORED
     return 0
+
+
+def _snapshot_history(defs, instance, start: dt.date, end: dt.date, every_days: int, started: float) -> bool:
+    """One run per date every `every_days` back from the cutoff; with 1, every day from `start` to `end` in one
+    run (a single-run backfill of the range: no per-run overhead, but 7x the days to build and store)."""
+    from wholesaler_assets.partitions import range_tags
+
+    snapshot_job = defs.resolve_job_def("snapshot_job")
+    if every_days <= 1:
+        _step(3, f"property_snapshots: one backfill run of every day, {start} to {end} ({(end - start).days + 1} "
+                 "daily partitions)")
+        run = snapshot_job.execute_in_process(instance=instance, tags=range_tags(start, end), run_config=QUIET_RUN,
+                                              raise_on_error=False)
+        _report_run(run)
+        print(f"      {time.perf_counter() - started:.0f} s elapsed")
+        return run.success
+    dates = _snapshot_dates(start, end, every_days)
+    _step(3, f"property_snapshots: {len(dates)} point-in-time partitions, one run each, {dates[0]} to {dates[-1]}")
+    for i, day in enumerate(dates, 1):
+        run = snapshot_job.execute_in_process(instance=instance, partition_key=day.isoformat(),
+                                              run_config=QUIET_RUN, raise_on_error=False)
+        if not run.success:
+            _report_run(run)
+            return False
+        if i % 10 == 0 or i == len(dates):
+            print(f"      {i}/{len(dates)} snapshots done ({time.perf_counter() - started:.0f} s elapsed)")
+    return True
 
 
 def _snapshot_dates(start: dt.date, end: dt.date, every_days: int) -> list[dt.date]:

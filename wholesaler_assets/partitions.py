@@ -6,6 +6,8 @@ backfill); the per-target assets share one static dimension, the targets of the 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
@@ -17,3 +19,10 @@ DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date=FIRST_DAY, timezone="
 
 TARGET_PARTITIONS = dg.StaticPartitionsDefinition(list(TARGET_NAMES))
 """One partition per prediction target: booked_call_7d, qualified_14d, deal_30d."""
+
+
+def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """Run tags making one run cover every day from `first` to `last`: what the UI's backfill of a date
+    range launches for an asset with a single-run backfill policy (property_snapshots)."""
+    return {"dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat()}

@@ -23,7 +23,8 @@ from wholesaler_assets.io.clock import read_clock
 from wholesaler_assets.io.dataset_spec_files import load_dataset_spec
 from wholesaler_assets.io.landing import DataLayout
 from wholesaler_assets.io.sales_spec_files import load_sales_spec
-from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
+from wholesaler_assets.io.warehouse import DuckDBWarehouse, WarehouseBackend
+from wholesaler_assets.io.warehouse_postgres import PostgresWarehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -11,7 +11,8 @@ import pytest
 from wholesaler_assets.assets.scoring import lead_scores, priority_queue, scored_leads
 from wholesaler_assets.domain.scoring.caller_queue import CALLER_COLUMNS
 from wholesaler_assets.domain.scoring.score_rows import SINK_KEY
-from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse
+from wholesaler_assets.io.warehouse import DuckDBWarehouse
+from wholesaler_assets.io.warehouse_postgres import PostgresWarehouse
 from wholesaler_assets.resources import WarehouseResource
 
 SCORING = [scored_leads, lead_scores, priority_queue]

@@ -83,6 +83,22 @@ def test_all_three_tables_build_and_pass_their_gates(market_resources, data_root
     assert (data_root / "reports" / "feature_contract_synthetic_market.json").exists()
 
 
+def test_only_the_snapshot_rows_contacts_match_leave_the_warehouse(market_resources):
+    """A daily history is tens of millions of rows: the warehouse picks each contact's latest snapshot on
+    or before its day, and the features are the same as from every snapshot of the contacted properties."""
+    from wholesaler_assets.domain.features.contact_features import source_contact_features
+    from wholesaler_assets.domain.features.warehouse_records import SNAPSHOT_COLUMNS
+    from wholesaler_assets.io.inputs import contact_feature_inputs
+
+    warehouse = market_resources["warehouse"].open()
+    inputs = contact_feature_inputs(warehouse)
+    every = warehouse.query(f"select {', '.join(SNAPSHOT_COLUMNS)} from property_snapshots "
+                            "where property_id in (select property_id from lead_contacts)")
+    assert inputs["snapshots"].height < every.height / 5
+    assert source_contact_features(inputs["contacts"], inputs["snapshots"], inputs["sales"]).equals(
+        source_contact_features(inputs["contacts"], every, inputs["sales"]))
+
+
 def test_planted_future_feature_blocks_training(market_resources):
     warehouse = market_resources["warehouse"].open()
     snapshots = warehouse.read("property_snapshots")

@@ -7,7 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from wholesaler_assets.io.warehouse import DuckDBWarehouse, PostgresWarehouse, WarehouseBackend
+from wholesaler_assets.io.warehouse import DuckDBWarehouse, WarehouseBackend
+from wholesaler_assets.io.warehouse_postgres import PostgresWarehouse
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -97,3 +98,34 @@ def test_merge_leaves_columns_the_frame_lacks_untouched(warehouse):
     back = warehouse.read("t", "k = ?", ["a"])
     assert back.row(0, named=True) | {"flag": True} == FRAME.row(0, named=True)
     assert back["flag"][0] is False
+
+
+def _days(first: int, last: int, rows: int = 2):
+    """Chunks of `rows` rows per day of January 2025, one chunk a day, made when asked for."""
+    for d in range(first, last + 1):
+        yield pl.DataFrame({"day": [dt.date(2025, 1, d)] * rows, "k": [f"{d}-{i}" for i in range(rows)]})
+
+
+def test_replace_range_swaps_every_day_of_the_range_only(warehouse):
+    assert warehouse.replace_range("r", "day", dt.date(2025, 1, 1), dt.date(2025, 1, 5), _days(1, 5)) == 10
+    # Days 2..4 again with 3 rows each: replaced, not appended; days 1 and 5 untouched.
+    assert warehouse.replace_range("r", "day", dt.date(2025, 1, 2), dt.date(2025, 1, 4), _days(2, 4, 3)) == 9
+    counts = warehouse.query("select day, count(*) as n from r group by day order by day")
+    assert counts["n"].to_list() == [2, 3, 3, 3, 2]
+    # A range with no chunks empties its days.
+    assert warehouse.replace_range("r", "day", dt.date(2025, 1, 4), dt.date(2025, 1, 5), iter([])) == 0
+    assert warehouse.row_count("r") == 8
+
+
+def test_replace_range_is_one_transaction(warehouse):
+    warehouse.replace_range("r", "day", dt.date(2025, 1, 1), dt.date(2025, 1, 3), _days(1, 3))
+
+    def failing():
+        yield from _days(1, 2, 5)
+        raise RuntimeError("day 3 could not be built")
+
+    with pytest.raises(RuntimeError):
+        warehouse.replace_range("r", "day", dt.date(2025, 1, 1), dt.date(2025, 1, 3), failing())
+    with pytest.raises(ValueError, match="outside"):  # a chunk may not write beyond its range
+        warehouse.replace_range("r", "day", dt.date(2025, 1, 1), dt.date(2025, 1, 2), _days(1, 3, 5))
+    assert warehouse.query("select day, count(*) as n from r group by day order by day")["n"].to_list() == [2, 2, 2]

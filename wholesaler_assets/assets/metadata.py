@@ -8,11 +8,14 @@ import inspect
 import io
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import dagster as dg
 import polars as pl
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # not exported by Dagster 1.13; see gate_evaluations
+)
 from matplotlib.figure import Figure
 
 from wholesaler_assets.domain.gates.result import GateResult
@@ -123,3 +126,48 @@ def gate_check(gate: GateResult, *, asset_key: str | None = None, partition: str
     kwargs: dict[str, Any] = {"asset_key": asset_key} if asset_key else {}
     return dg.AssetCheckResult(check_name=gate.name, passed=gate.passed, severity=severity,
                                metadata=metadata, description=description, **kwargs)
+
+
+def gate_evaluations(context: dg.AssetExecutionContext, gates_by_partition: Mapping[str, Sequence[GateResult]]
+                     ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """The check verdicts of a run over a partition range: one evaluation per selected check and partition.
+
+    Dagster 1.13 records an `AssetCheckResult` under the run's partition only when the run has a
+    single one (in a range run it would be one unpartitioned verdict), so a range run yields the
+    evaluations themselves, each under its partition and tied to that partition's materialization of
+    this run, then each check's (empty) output, as `AssetCheckResult` does inside Dagster. A failed
+    blocking ERROR verdict of any partition fails the step after all are recorded, so downstream stops.
+    """
+    selected = {key.name: key for key in context.selected_asset_check_keys if key.asset_key == context.asset_key}
+    blocking = {spec.name: spec.blocking for spec in context.assets_def.check_specs}
+    materialized = _materializations_of_this_run(context, list(gates_by_partition))
+    for partition, gates in gates_by_partition.items():
+        for gate in gates:
+            if gate.name not in selected:
+                continue
+            result = gate_check(gate, partition=partition)
+            yield dg.AssetCheckEvaluation(
+                asset_key=context.asset_key, check_name=gate.name, passed=result.passed, metadata=result.metadata,
+                severity=result.severity, description=result.description, blocking=blocking[gate.name],
+                partition=partition, target_materialization_data=materialized.get(partition))
+    for key in selected.values():
+        yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_check_key(key))
+
+
+def _materializations_of_this_run(context: dg.AssetExecutionContext, partitions: list[str]
+                                  ) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=partitions), limit=len(partitions)).records
+    return {r.partition_key: AssetCheckEvaluationTargetMaterializationData(
+        storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp)
+        for r in records if r.run_id == context.run_id and r.partition_key is not None}
+
+
+def failed_partitions(gates_by_partition: Mapping[str, Sequence[GateResult]]) -> dict[str, list[str]]:
+    """Each failed gate with the partitions it failed on, in partition order."""
+    failed: dict[str, list[str]] = {}
+    for partition, gates in gates_by_partition.items():
+        for gate in gates:
+            if not gate.passed:
+                failed.setdefault(gate.name, []).append(partition)
+    return failed

@@ -1,6 +1,9 @@
 """Point-in-time tables: daily property snapshots, the lead tables and comparable sales."""
 
 import datetime as dt
+import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -11,12 +14,15 @@ from wholesaler_assets.assets.metadata import (
     as_domain,
     check_specs,
     counts_table,
+    failed_partitions,
     gate_check,
+    gate_evaluations,
     preview,
 )
 from wholesaler_assets.domain.contracts.dataset_spec import DatasetSpecError, lead_tables_from_spec
 from wholesaler_assets.domain.contracts.sales_spec import SalesSpecError
 from wholesaler_assets.domain.gates.data_quality import QualityThresholds
+from wholesaler_assets.domain.gates.result import GateResult
 from wholesaler_assets.domain.gates.tables import (
     LEAD_CONTACT_CHECKS,
     LEAD_OUTCOME_CHECKS,
@@ -25,17 +31,16 @@ from wholesaler_assets.domain.gates.tables import (
     lead_contact_gates,
     lead_outcome_gates,
     sales_gates,
-    snapshot_gates,
 )
 from wholesaler_assets.domain.ingestion.validation import FileRejected
 from wholesaler_assets.domain.scalars import as_float
+from wholesaler_assets.domain.snapshots.history import first_unknown_day, snapshot_history
 from wholesaler_assets.domain.snapshots.lead_tables import (
     comparable_sales_from_source,
     lead_contacts_from_source,
     lead_outcomes_from_source,
     source_catalog,
 )
-from wholesaler_assets.domain.snapshots.properties import REQUIRED_SNAPSHOT_COLUMNS, build_property_snapshot
 from wholesaler_assets.io.dataset_spec_files import validate_lead_file
 from wholesaler_assets.io.inputs import catalog_table, previous_snapshot_rows, read_source, sales_catalog_table
 from wholesaler_assets.io.landing import quarantine_rows, record_rejected_spec
@@ -57,38 +62,66 @@ class QualityConfig(dg.Config):
     max_bad_row_share: float = _QUALITY.max_bad_row_share
 
 
-@dg.asset(retry_policy=STORAGE_RETRY,
-    partitions_def=DAILY_PARTITIONS,
-    deps=["raw_properties", "raw_distress_events"],
-    group_name=GROUP,
-    kinds=KINDS,
-    owners=OWNERS,
-    code_version="1",
-    io_manager_key=TABLE_IO,
-    metadata={"partition_column": "snapshot_date"},
-    check_specs=check_specs("property_snapshots", SNAPSHOT_CHECKS, partitions_def=DAILY_PARTITIONS),
-)
+with warnings.catch_warnings():  # single-run backfills are beta in Dagster 1.13: chosen knowingly, not repeated
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    _DAILY_SNAPSHOT = dg.asset(
+        retry_policy=STORAGE_RETRY,
+        partitions_def=DAILY_PARTITIONS,
+        backfill_policy=dg.BackfillPolicy.single_run(),  # a history of any length is one run (docs/operations.md)
+        deps=["raw_properties", "raw_distress_events"],
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+        code_version="1",
+        io_manager_key=TABLE_IO,
+        metadata={"partition_column": "snapshot_date"},
+        check_specs=check_specs("property_snapshots", SNAPSHOT_CHECKS, partitions_def=DAILY_PARTITIONS),
+    )
+
+
+@_DAILY_SNAPSHOT
 def property_snapshots(context: dg.AssetExecutionContext, config: QualityConfig, warehouse: WarehouseResource):
     """Each property's state as known on the partition date: latest attributes, active distress, trailing counts."""
-    day = dt.date.fromisoformat(context.partition_key)
+    # A run over a range of dates (a single-run backfill) builds, gates and writes them one day at a time.
+    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     wh = warehouse.open()
-    properties = read_source(wh, "properties", "effective_date <= ?", [day])
-    if properties.is_empty():
-        raise dg.Failure(f"no property record is effective on or before {day}: ingest properties first "
+    properties = read_source(wh, "properties", "effective_date <= ?", [days[-1]])
+    if (unknown := first_unknown_day(properties, days)) is not None:
+        raise dg.Failure(f"no property record is effective on or before {unknown}: ingest properties first "
                          "(landing/properties/) or pick a later partition", allow_retries=False)
-    snapshot = build_property_snapshot(properties, read_source(wh, "distress_events", "event_date <= ?", [day]), day)
-    gates = snapshot_gates(snapshot, REQUIRED_SNAPSHOT_COLUMNS, day, previous_snapshot_rows(wh, day),
-                           as_domain(config, QualityThresholds))
-    yield dg.Output(snapshot, metadata={
+    history = snapshot_history(properties, read_source(wh, "distress_events", "event_date <= ?", [days[-1]]), days,
+                               previous_snapshot_rows(wh, days[0]), as_domain(config, QualityThresholds))
+    if context.has_partition_key:  # one day (schedule, daily cycle, replay): as before the backfill policy
+        (today,) = history
+        yield dg.Output(today.snapshot, metadata=_day_metadata(today.day, today.snapshot))
+        for gate in today.gates:
+            yield gate_check(gate, partition=context.partition_key)
+        return
+    # A range run (even of one day): Dagster records an AssetCheckResult under no partition there.
+    gates: dict[str, list[GateResult]] = {}
+
+    def each_day() -> Iterator[tuple[str, pl.DataFrame]]:  # the IO manager writes a day before the next is built
+        for built in history:
+            key = built.day.isoformat()
+            context.add_asset_metadata(_day_metadata(built.day, built.snapshot), partition_key=key)
+            gates[key] = built.gates
+            yield key, built.snapshot
+
+    yield dg.Output(each_day(), metadata={"snapshot_range": f"{days[0]} to {days[-1]}", "days": len(days)})
+    for name, failed_days in failed_partitions(gates).items():
+        context.log.error(f"gate {name} failed on {len(failed_days)} day(s): {', '.join(failed_days[:20])}")
+    yield from gate_evaluations(context, gates)
+
+
+def _day_metadata(day: dt.date, snapshot: pl.DataFrame) -> dict[str, Any]:
+    return {
         "dagster/row_count": snapshot.height,
         "snapshot_date": str(day),
         "tax_delinquent": int(snapshot["tax_delinquent"].sum()),
         "in_foreclosure": int(snapshot["in_foreclosure"].sum()),
         "median_equity_share": as_float(snapshot["equity_share"].median() or 0.0),
         "preview": preview(snapshot),
-    })
-    for gate in gates:
-        yield gate_check(gate, partition=context.partition_key)
+    }
 
 
 @dg.multi_asset(retry_policy=STORAGE_RETRY,

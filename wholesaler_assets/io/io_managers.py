@@ -7,6 +7,13 @@ transaction and the column is filled in when the frame lacks it. An asset may al
 mapping of table name to frame, its own table among them, to write companion tables (e.g.
 `training_folds` beside `training_table`) by the same rule.
 
+A run over a partition range (a single-run backfill of a time-partitioned asset) replaces the rows
+of every day of the range in one transaction. The asset returns either a frame (or mapping of
+frames) holding its partition column, or, to keep memory to one day, an iterator of
+`(partition_key, frame)` pairs, wrapped in `dg.Output` (Dagster takes a bare returned generator
+for the op's events), that is consumed one day at a time: every key of the range must come
+exactly once, or nothing is written (a day never counts as materialized unless it was built).
+
 `ModelArtifactIOManager` pickles a returned model to the file its definition metadata names
 under <data>/models/ (`artifact_file`, with `{partition}` for the target), where evaluation and
 registration read it back (`io.artifacts`).
@@ -14,7 +21,7 @@ registration read it back (`io.artifacts`).
 
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +35,20 @@ PARTITION_COLUMN = "partition_column"
 ARTIFACT_FILE = "artifact_file"
 
 
-def _partition_value(context: dg.OutputContext | dg.InputContext) -> Any:
+PartitionFrames = Iterable[tuple[str, pl.DataFrame]]
+"""A range's rows day by day: (partition key, that partition's frame), made when asked for."""
+
+
+def _partition_value(context: dg.OutputContext | dg.InputContext, key: str | None = None) -> Any:
     """The partition key as the column stores it: a date for daily partitions, else the key."""
+    key = context.asset_partition_key if key is None else key
     if isinstance(context.asset_partitions_def, dg.TimeWindowPartitionsDefinition):
-        return dt.date.fromisoformat(context.asset_partition_key)
-    return context.asset_partition_key
+        return dt.date.fromisoformat(key)
+    return key
+
+
+def _is_range(context: dg.OutputContext | dg.InputContext) -> bool:
+    return context.has_asset_partitions and len(context.asset_partition_keys) > 1
 
 
 def _definition_metadata(context: dg.OutputContext | dg.InputContext) -> Mapping[str, Any]:
@@ -45,8 +61,12 @@ class WarehouseTableIOManager(dg.ConfigurableIOManager):
 
     warehouse: dg.ResourceDependency[WarehouseResource]
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | Mapping[str, pl.DataFrame]) -> None:
+    def handle_output(self, context: dg.OutputContext,
+                      obj: pl.DataFrame | Mapping[str, pl.DataFrame] | PartitionFrames) -> None:
         own = context.asset_key.path[-1]
+        if not isinstance(obj, pl.DataFrame | Mapping) or _is_range(context):
+            self._write_range(context, own, obj)
+            return
         tables = dict(obj) if isinstance(obj, Mapping) else {own: obj}
         if own not in tables:
             raise ValueError(f"{own} returned tables {sorted(tables)} but not its own table {own}")
@@ -63,13 +83,56 @@ class WarehouseTableIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata({"tables": dg.MetadataValue.json(
             {t: f"{self.warehouse.describe()}:{t}" for t in tables})})
 
+    def _write_range(self, context: dg.OutputContext, own: str,
+                     obj: pl.DataFrame | Mapping[str, pl.DataFrame] | PartitionFrames) -> None:
+        """Every partition of the run's range replaced in one transaction per table."""
+        column = _definition_metadata(context).get(PARTITION_COLUMN)
+        if column is None or not isinstance(context.asset_partitions_def, dg.TimeWindowPartitionsDefinition):
+            raise ValueError(f"{own}: a partition range is written only for a time-partitioned asset that names "
+                             f"its {PARTITION_COLUMN}")
+        keys = list(context.asset_partition_keys)
+        first, last = _partition_value(context, keys[0]), _partition_value(context, keys[-1])
+        wh = self.warehouse.open()
+        if isinstance(obj, pl.DataFrame | Mapping):
+            tables = dict(obj) if isinstance(obj, Mapping) else {own: obj}
+            rows = {t: wh.replace_range(t, column, first, last, [f]) for t, f in tables.items()}
+        else:
+            rows = {own: wh.replace_range(own, column, first, last, _each_key_once(context, keys, column, obj))}
+        context.add_output_metadata({
+            "tables": dg.MetadataValue.json({t: f"{self.warehouse.describe()}:{t}" for t in rows}),
+            "range_rows_written": sum(rows.values()),
+        })
+
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         table = context.asset_key.path[-1]
         column = _definition_metadata(context).get(PARTITION_COLUMN)
         wh = self.warehouse.open()
         if column is None or not context.has_asset_partitions:
             return wh.read(table)
+        if _is_range(context):
+            keys = context.asset_partition_keys
+            return wh.read(table, f"{column} >= ? and {column} <= ?",
+                           [_partition_value(context, keys[0]), _partition_value(context, keys[-1])])
         return wh.read(table, f"{column} = ?", [_partition_value(context)])
+
+
+def _each_key_once(context: dg.OutputContext, keys: list[str], column: str,
+                   pairs: PartitionFrames) -> Iterator[pl.DataFrame]:
+    """The frames of `pairs`, their partition column filled in; fails unless every key came exactly once."""
+    expected, seen = set(keys), set()
+    for key, frame in pairs:
+        if key not in expected or key in seen:
+            raise ValueError(f"partition {key} is {'written twice' if key in seen else 'outside the run'}")
+        seen.add(key)
+        value = _partition_value(context, key)
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(value).alias(column))
+        elif frame.height and not (frame[column] == value).all():
+            raise ValueError(f"the frame of partition {key} holds other {column} values")
+        yield frame
+    if missing := [k for k in keys if k not in seen]:
+        raise ValueError(f"{len(missing)} partition(s) of the range were not built (first: {missing[0]}): "
+                         "nothing is written")
 
 
 class ModelArtifactIOManager(dg.ConfigurableIOManager):
