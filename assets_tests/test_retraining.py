@@ -114,8 +114,17 @@ def test_sustained_drift_retrains_every_target_and_registers_a_challenger_with_t
 
     register, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
     assert [r.tags[STAGE_TAG] for r in register] == ["register"]
-    assert set(register[0].run_config["ops"]["registered_scorer"]["config"]["targets"]) == set(passed)
-    assert _execute(defs, instance, register[0], "registration_job").success
+    registration = register[0].run_config["ops"]["registered_scorer"]["config"]
+    assert set(registration["targets"]) == set(passed) and registration["keep_champion_where_better"] is True
+    registered = _execute(defs, instance, register[0], "registration_job")
+    assert registered.success
+    # Target by target the challenger is never worse than the champion where both are compared: a
+    # retrained model that ranks worse there is replaced by the champion's own, and says so.
+    metadata = registered.asset_materializations_for_node("registered_scorer")[0].metadata
+    for target, figures in metadata["compared_with_champion"].value.items():
+        assert figures["challenger"] >= figures["champion"], (target, figures)
+    kept = metadata["kept_from_champion"].value
+    assert kept == "none" or all("failed a gate" in why or "ranked worse" in why for why in kept.values()), kept
     done, _ = _evaluate(defs, resources, instance, "retraining_progress_sensor")
     assert isinstance(done, dg.SkipReason) and f"{retraining}: done" in (done.skip_message or "")
 

@@ -162,7 +162,9 @@ class RetrainingResource(dg.ConfigurableResource):
     cooldown_days: int = TriggerPolicy.cooldown_days
     max_evidence_age_days: int = TriggerPolicy.max_evidence_age_days
     window_days: int = RETRAINING_WINDOW_DAYS  # contacts before the cutoff a retraining learns from
-    carry_champion_models: bool = True  # a target whose retraining failed a gate keeps the champion's model
+    # A target whose retraining failed a gate, or whose retrained model ranks worse than the champion's on
+    # holdout contacts neither learned from, keeps the champion's model in the challenger.
+    carry_champion_models: bool = True
 
     def policy(self) -> TriggerPolicy:
         return TriggerPolicy(**{f.name: getattr(self, f.name) for f in fields(TriggerPolicy)})

@@ -205,7 +205,8 @@ def retraining_progress_sensor(context: dg.SensorEvaluationContext, warehouse: W
             requests.append(dg.RunRequest(
                 job_name=registration_job.name, run_key=f"{retraining_id}:{REGISTER}",
                 run_config={"ops": {"registered_scorer": {"config": {
-                    "targets": list(step.targets), "shadow": True, "carried_from_champion": list(step.carried)}}}},
+                    "targets": list(step.targets), "shadow": True, "carried_from_champion": list(step.carried),
+                    "keep_champion_where_better": retraining.carry_champion_models}}}},
                 tags={**carried, STAGE_TAG: REGISTER}))
     context.log.info("; ".join(said) or "no retraining")
     return requests or dg.SkipReason("; ".join(said[:3]) or "no retraining started yet")

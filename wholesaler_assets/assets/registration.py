@@ -27,6 +27,7 @@ class RegistrationConfig(dg.Config):
     exact_reasons_max_rows: int = Scorer.exact_reasons_max_rows  # a serving request up to this size: exact reasons
     shadow: bool = False  # a retraining's challenger: promoted by shadow_scores, not by the holdout alone
     carried_from_champion: list[str] = []  # targets whose champion model the challenger keeps (retraining failed)
+    keep_champion_where_better: bool = False  # with shadow: keep the champion's model where the new one ranks worse
 
 
 @dg.asset(retry_policy=STORAGE_RETRY,
@@ -45,7 +46,7 @@ def registered_scorer(context: dg.AssetExecutionContext, config: RegistrationCon
     client, name = MlflowClient(), mlflow_tracking.registered_model
     done = register_challenger(client, wh, data_folder.root, catalog, RegistrationRequest(
         name, targets, config.carried_from_champion, as_domain(config, TierConfig), config.exact_reasons_max_rows,
-        config.shadow, retraining_tags(dict(context.run.tags))))
+        config.shadow, config.keep_champion_where_better, retraining_tags(dict(context.run.tags))))
     version, promotion = done.version, done.promotion
     context.log.info(f"{name} v{version}: {promotion.reason}")
     return dg.MaterializeResult(metadata={

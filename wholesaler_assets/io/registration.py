@@ -97,14 +97,15 @@ def served_models(name: str, version: str) -> dict[str, TargetModel]:
 
 
 def champion_models(client: MlflowClient, name: str, version: str, served: dict[str, TargetModel],
-                    targets: list[str], contract_version: str) -> tuple[list[TargetModel], dict[str, dict[str, Any]]]:
-    """The champion's own models of `targets` out of those it `served` (a retraining's challenger keeps
-    them where its retraining failed a gate), with evaluation-like entries that say so; fails when the
-    champion lacks one or was built on another feature contract."""
+                    why: dict[str, str], contract_version: str) -> tuple[list[TargetModel], dict[str, dict[str, Any]]]:
+    """The champion's own models of the targets in `why` out of those it `served` (a retraining's
+    challenger keeps them where its retraining failed a gate or ranked worse), with evaluation-like
+    entries that say why; fails when the champion lacks one or was built on another feature contract."""
+    targets = list(why)
     if not targets:
         return [], {}
     registered = client.get_model_version(name, version)
-    if registered.tags.get("feature_contract_hash") not in (None, contract_version):
+    if not same_contract(client, name, version, contract_version):
         raise dg.Failure(f"cannot keep {', '.join(targets)} of {name} v{version}: it was built on feature contract "
                          f"{registered.tags['feature_contract_hash']}, the challenger on {contract_version}",
                          allow_retries=False)
@@ -115,9 +116,13 @@ def champion_models(client: MlflowClient, name: str, version: str, served: dict[
     params = client.get_run(registered.run_id).data.params if registered.run_id else {}
     evaluations = {t: {"winner": served[t].kind, "run_id": params.get(f"{t}_training_run", ""), "gates": {},
                        "carried_from": model_version_label(name, version),
-                       "explanation": f"kept from {model_version_label(name, version)}: this retraining's "
-                                      f"{t} failed a gate"} for t in targets}
+                       "explanation": f"kept from {model_version_label(name, version)}: {why[t]}"} for t in targets}
     return [served[t] for t in targets], evaluations
+
+
+def same_contract(client: MlflowClient, name: str, version: str, contract_version: str) -> bool:
+    """Whether a registered version was built on this feature contract (or predates the tag)."""
+    return client.get_model_version(name, version).tags.get("feature_contract_hash") in (None, contract_version)
 
 
 TRAINED_THROUGH_TAG = "trained_through"  # a version's last training contact day: later rows are fair to compare on

@@ -15,10 +15,10 @@ import polars as pl
 from mlflow import MlflowClient
 
 from wholesaler_assets.domain.contracts.targets import TARGET_NAMES
-from wholesaler_assets.domain.evaluation.fair_holdout import unseen_holdouts
+from wholesaler_assets.domain.evaluation.fair_holdout import unseen_holdouts, worse_than_champion
 from wholesaler_assets.domain.evaluation.registry_card import version_description, version_tags
+from wholesaler_assets.domain.retraining.challenger import ChallengerModels, with_champion_models
 from wholesaler_assets.domain.scoring.ranking import TierConfig
-from wholesaler_assets.domain.scoring.scorer import TargetModel
 from wholesaler_assets.domain.snapshots.lead_tables import DatasetCatalog
 from wholesaler_assets.io.artifacts import judged_arv_model
 from wholesaler_assets.io.inputs import contract_of, holdout_rows
@@ -32,6 +32,7 @@ from wholesaler_assets.io.registration import (
     input_example,
     judged_model,
     register_scorer,
+    same_contract,
     served_models,
     trained_through,
 )
@@ -50,6 +51,7 @@ class RegistrationRequest:
     tiers: TierConfig
     exact_reasons_max_rows: int
     shadow: bool  # a retraining's challenger: compared on unseen holdout rows, promoted by shadow_scores
+    keep_champion_where_better: bool = False  # a shadow challenger keeps the champion's model where it ranks worse
     run_tags: dict[str, str] = field(default_factory=dict)  # the launching run's retraining tags
 
 
@@ -61,7 +63,7 @@ class Registration:
     run_id: str
     promotion: Promotion
     winners: dict[str, str]
-    carried: list[str]
+    carried: dict[str, str]  # target -> why the champion's model was kept
     arv: str
     contract: str
     holdout_pr_auc: dict[str, float]
@@ -71,31 +73,27 @@ class Registration:
     scored_example: pl.DataFrame
 
 
-@dataclass(frozen=True)
-class _Challenger:
-    models: list[TargetModel]
-    evaluations: dict[str, dict[str, Any]]
-    served_by_champion: dict[str, TargetModel]
-    champion: str | None
-    carried: list[str]
-
-
 def register_challenger(client: MlflowClient, wh: WarehouseBackend, data_root: str | Path, catalog: DatasetCatalog,
                         request: RegistrationRequest) -> Registration:
     """Register the scorer of `request.targets` (plus the champion's kept models) and decide its promotion."""
     name, contract = request.name, contract_of(wh).version
     challenger = _challenger_models(client, data_root, request, contract)
-    targets = [m.target for m in challenger.models]
-    holdouts = {target: holdout_rows(wh, target) for target in targets}
-    scorer = build_scorer(challenger.models, catalog, wh, data_root, request.tiers, request.exact_reasons_max_rows)
-    full = holdout_pr_auc(challenger.models, holdouts)
+    holdouts = {target: holdout_rows(wh, target) for target in challenger.targets}
     # A retraining's challenger is compared only on holdout contacts the champion never trained on
     # (domain/evaluation/fair_holdout.py); a registration by hand trains on the champion's own data.
     champion = challenger.champion
     fair, not_compared = unseen_holdouts(holdouts, champion_trained_through(client, name, champion)) \
         if champion and request.shadow else (holdouts, {})
     champion_fair = holdout_pr_auc(list(challenger.served_by_champion.values()), fair) if champion else None
+    if champion and request.shadow and request.keep_champion_where_better and same_contract(
+            client, name, champion, contract):
+        worse = worse_than_champion(holdout_pr_auc(challenger.models, fair), champion_fair or {})
+        challenger = with_champion_models(challenger, *champion_models(
+            client, name, champion, challenger.served_by_champion, worse, contract))
     challenger_fair = holdout_pr_auc(challenger.models, fair)
+    full = holdout_pr_auc(challenger.models, holdouts)
+    targets = challenger.targets
+    scorer = build_scorer(challenger.models, catalog, wh, data_root, request.tiers, request.exact_reasons_max_rows)
     evaluations = challenger.evaluations
     params = {**{f"{t}_model": e["winner"] for t, e in evaluations.items()},
               **{f"{t}_training_run": e["run_id"] for t, e in evaluations.items()},
@@ -118,11 +116,12 @@ def register_challenger(client: MlflowClient, wh: WarehouseBackend, data_root: s
     compared = {t: {"challenger": round(challenger_fair[t], 5), "champion": round(v, 5), "contacts": fair[t].height}
                 for t, v in (champion_fair or {}).items() if t in challenger_fair}
     return Registration(version, run_id, promotion, {t: e["winner"] for t, e in evaluations.items()},
-                        challenger.carried, arv, contract, full, compared, not_compared, tags, scored_example)
+                        {t: evaluations[t]["explanation"] for t in challenger.carried}, arv, contract, full, compared,
+                        not_compared, tags, scored_example)
 
 
 def _challenger_models(client: MlflowClient, data_root: str | Path, request: RegistrationRequest,
-                       contract: str) -> _Challenger:
+                       contract: str) -> ChallengerModels:
     """The judged models of the request's targets and the champion's kept ones, in target order."""
     judged = {target: judged_model(data_root, target) for target in request.targets}
     champion = alias_version(client, request.name, CHAMPION)
@@ -131,10 +130,10 @@ def _challenger_models(client: MlflowClient, data_root: str | Path, request: Reg
         raise dg.Failure(f"asked to keep the champion's {', '.join(carried)} but there is no champion",
                          allow_retries=False)
     served = served_models(request.name, champion) if champion else {}  # the champion's pyfunc, loaded once
-    kept, kept_evaluations = ([], {}) if champion is None else \
-        champion_models(client, request.name, champion, served, carried, contract)
-    by_target = {**{t: m for t, (m, _) in judged.items()}, **{m.target: m for m in kept}}
-    evaluations = {**{t: e for t, (_, e) in judged.items()}, **kept_evaluations}
-    order = [t for t in TARGET_NAMES if t in by_target]
-    return _Challenger([by_target[t] for t in order], {t: evaluations[t] for t in order}, served, champion,
-                       carried if kept else [])
+    judged_only = ChallengerModels([m for m, _ in judged.values()], {t: e for t, (_, e) in judged.items()},
+                                   served, champion, [])
+    if champion is None:
+        return judged_only
+    return with_champion_models(judged_only, *champion_models(
+        client, request.name, champion, served, {t: f"this retraining's {t} failed a gate" for t in carried}, contract))
+

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from wholesaler_assets.domain.evaluation.fair_holdout import unseen_holdouts
+from wholesaler_assets.domain.evaluation.fair_holdout import unseen_holdouts, worse_than_champion
 
 
 def _holdout(first: dt.date, days: int, positive_every: int) -> pl.DataFrame:
@@ -36,3 +36,12 @@ def test_a_target_with_too_few_unseen_positives_is_left_to_the_shadow_days():
 def test_without_the_champions_training_day_every_row_counts():
     holdouts = {"booked_call_7d": _holdout(dt.date(2026, 4, 1), 5, 5)}
     assert unseen_holdouts(holdouts, None) == (holdouts, {})
+
+
+def test_a_target_whose_retrained_model_ranks_worse_is_named_with_its_figures():
+    worse = worse_than_champion({"booked_call_7d": 0.1329, "qualified_14d": 0.0990, "deal_30d": 0.05},
+                                {"booked_call_7d": 0.1566, "qualified_14d": 0.0990})
+    # equal is not worse; a target the champion does not serve is not compared
+    assert list(worse) == ["booked_call_7d"]
+    assert "ranked worse on unseen holdout contacts (PR-AUC 0.1329 < 0.1566)" in worse["booked_call_7d"]
+    assert worse_than_champion({"booked_call_7d": 0.2}, {}) == {}

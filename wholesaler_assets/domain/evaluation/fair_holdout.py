@@ -35,3 +35,12 @@ def unseen_holdouts(holdouts: dict[str, pl.DataFrame], champion_trained_through:
             left_out[target] = (f"{positives} positive(s) among {unseen.height} holdout contacts after the champion's "
                                 f"training data (through {champion_trained_through}); needs {min_positives}")
     return kept, left_out
+
+
+def worse_than_champion(challenger: dict[str, float], champion: dict[str, float]) -> dict[str, str]:
+    """Targets whose retrained model ranks worse than the champion's own on the rows both are compared on,
+    with why. A retraining's challenger keeps the champion's model there: a one-year window can hold
+    less than the champion learned from, and a repair must not make any target worse."""
+    return {target: f"its retrained model ranked worse on unseen holdout contacts (PR-AUC {challenger[target]:.4f} "
+                    f"< {champion[target]:.4f})"
+            for target in champion if target in challenger and challenger[target] < champion[target]}
