@@ -10,7 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from wholesaler_assets.cli import DEMO_NOT_SCORED, main
+from wholesaler_assets.cli import main
+from wholesaler_assets.cli_demo import DEMO_NOT_SCORED
 
 PROJECT = Path(__file__).parents[1]
 
@@ -49,7 +50,7 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
 def test_the_demo_says_which_warnings_are_expected(capsys):
     from types import SimpleNamespace
 
-    from wholesaler_assets.cli import _report_run
+    from wholesaler_assets.cli_demo import _report_run
 
     def warning(name: str, description: str) -> SimpleNamespace:
         return SimpleNamespace(passed=False, severity=SimpleNamespace(value="WARN"), check_name=name,
@@ -122,7 +123,7 @@ def test_the_demo_takes_its_snapshot_history_in_one_backfill_run_or_one_run_per_
 
     import dagster as dg
 
-    from wholesaler_assets.cli import _snapshot_history
+    from wholesaler_assets.cli_demo import _snapshot_history
     from wholesaler_assets.definitions import build_definitions, embedded_resources
     from wholesaler_assets.domain.synthetic.config import DirtConfig, MarketConfig
 

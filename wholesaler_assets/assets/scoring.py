@@ -36,7 +36,7 @@ from wholesaler_assets.domain.scoring.ranking import (
     with_lead_context,
 )
 from wholesaler_assets.domain.scoring.score_rows import SINK_KEY, diff_rows, long_scores, select_rows
-from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
 from wholesaler_assets.domain.valuation.comparables import ArvCheckConfig, checked_deals
 from wholesaler_assets.io.inputs import scored_day
 from wholesaler_assets.io.registry import CHAMPION

@@ -13,7 +13,7 @@ import xgboost as xgb
 from wholesaler_assets.domain.features.feature_space import FeatureSpace
 from wholesaler_assets.domain.scoring.ranking import TierConfig
 from wholesaler_assets.domain.scoring.scorer import Scorer, TargetModel
-from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
 
 
 def save_scorer(scorer: Scorer, folder: Path) -> dict[str, str]:

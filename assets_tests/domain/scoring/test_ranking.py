@@ -17,7 +17,7 @@ from wholesaler_assets.domain.scoring.ranking import (
     tier_figures,
 )
 from wholesaler_assets.domain.scoring.score_rows import diff_rows, long_scores, select_rows
-from wholesaler_assets.domain.valuation.buy_box import evaluate_deals
+from wholesaler_assets.domain.valuation.buy_box_frame import evaluate_deals
 
 CONFIG = TierConfig(ev_scale=500.0, tier_a_min_priority=60, tier_b_min_priority=35, tier_c_min_priority=15)
 
@@ -110,7 +110,7 @@ def test_long_rows_selection_and_diff():
 
 def test_each_lead_keeps_its_latest_split_and_its_facts():
     from wholesaler_assets.domain.scoring.ranking import latest_splits, with_lead_context
-    from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
+    from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
 
     utc = dt.UTC
     rows = pl.DataFrame({"lead_id": ["L1", "L1", "L2"], "split": ["train", "holdout", "train"],

@@ -11,17 +11,13 @@ import polars as pl
 import pytest
 
 from wholesaler_assets.domain.contracts.sources import CONDITIONS
-from wholesaler_assets.domain.valuation.buy_box import (
+from wholesaler_assets.domain.valuation.buy_box_config import FORMULA, BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_deal import DealInputs, DealResult, evaluate_deal, invalid_reason
+from wholesaler_assets.domain.valuation.buy_box_frame import (
     DEAL_FIGURES,
-    FORMULA,
     SMALL_FRAME_ROWS,
-    BuyBoxConfig,
-    DealInputs,
-    DealResult,
     deal_figures,
-    evaluate_deal,
     evaluate_deals,
-    invalid_reason,
 )
 
 CENT = 0.005  # hand-computed figures agree to within half a cent (float noise is far smaller)

@@ -8,7 +8,7 @@ import json
 import polars as pl
 import pytest
 
-from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
 from wholesaler_assets.domain.valuation.comparables import (
     ArvCheckConfig,
     checked_arv,

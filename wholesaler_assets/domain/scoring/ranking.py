@@ -25,7 +25,7 @@ import polars as pl
 from pydantic.dataclasses import dataclass
 
 from wholesaler_assets.domain.scalars import as_float
-from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
 
 TIERS = ("A", "B", "C", "D")
 

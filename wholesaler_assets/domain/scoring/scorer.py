@@ -37,7 +37,8 @@ from wholesaler_assets.domain.scoring.ranking import TierConfig, rank_leads
 from wholesaler_assets.domain.training.calibration import SegmentedCalibrator
 from wholesaler_assets.domain.training.linear_terms import LinearTerms
 from wholesaler_assets.domain.valuation.arv import ArvModel, estimate_arv
-from wholesaler_assets.domain.valuation.buy_box import DEAL_FIGURES, BuyBoxConfig, deal_figures
+from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_frame import DEAL_FIGURES, deal_figures
 
 EXACT, APPROXIMATE = "exact", "approximate"
 VALUE_TARGET = "deal_30d"

@@ -26,7 +26,8 @@ from typing import Any
 
 import polars as pl
 
-from wholesaler_assets.domain.valuation.buy_box import BuyBoxConfig, evaluate_deals
+from wholesaler_assets.domain.valuation.buy_box_config import BuyBoxConfig
+from wholesaler_assets.domain.valuation.buy_box_frame import evaluate_deals
 
 RENOVATED = "renovated"
 MODEL, COMPARABLES = "model", "comparables"
