@@ -85,12 +85,13 @@ def register_challenger(client: MlflowClient, wh: WarehouseBackend, data_root: s
     fair, not_compared = unseen_holdouts(holdouts, champion_trained_through(client, name, champion)) \
         if champion and request.shadow else (holdouts, {})
     champion_fair = holdout_pr_auc(list(challenger.served_by_champion.values()), fair) if champion else None
-    if champion and request.shadow and request.keep_champion_where_better and same_contract(
+    challenger_fair = holdout_pr_auc(challenger.models, fair)
+    if champion and champion_fair and request.shadow and request.keep_champion_where_better and same_contract(
             client, name, champion, contract):
-        worse = worse_than_champion(holdout_pr_auc(challenger.models, fair), champion_fair or {})
+        worse = worse_than_champion(challenger_fair, champion_fair)
         challenger = with_champion_models(challenger, *champion_models(
             client, name, champion, challenger.served_by_champion, worse, contract))
-    challenger_fair = holdout_pr_auc(challenger.models, fair)
+        challenger_fair |= {t: champion_fair[t] for t in worse}  # the kept model is the champion's own
     full = holdout_pr_auc(challenger.models, holdouts)
     targets = challenger.targets
     scorer = build_scorer(challenger.models, catalog, wh, data_root, request.tiers, request.exact_reasons_max_rows)
