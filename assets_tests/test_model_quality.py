@@ -45,12 +45,13 @@ def test_xgboost_reaches_the_ground_truth_on_the_default_market(default_market) 
     # the non-linear conversion function gives XGBoost a real edge: it passes every gate and wins
     assert evaluation["winner"] == "xgboost", evaluation["explanation"]
     assert all(gate["passed"] for gate in evaluation["gates"]["xgboost"])
-    # measured: 0.1824 vs 0.1988 (91.7%; 89.3% before the search moved off learning rate 0.1 and
-    # stopped penalising the expanding window's learning curve as instability). Since issue 17 priced
-    # renovated sales at the renovated value (owners' loans, hence equity, moved with the prices paid):
-    # 0.1519 vs 0.1757 (86.4%): the 90% aim is missed until the search is tuned on the new market
-    # (recorded in the issue's note). The test holds the measured level, so a further fall fails it.
+    # measured: 0.1824 vs 0.1988 (91.7%) before issue 17 priced renovated sales at the renovated
+    # value (owners' loans, hence equity, moved with the prices paid): then 0.1519 vs 0.1757 (86.4%).
+    # Monotone promises on every distress feature and a balanced search order: 0.1557 (88.6%). Trained
+    # on the newest 25/50/75/100% of the window the chosen model scores 77/87/90/89%, and other seeds
+    # move it by about a point: a plateau at the aim's edge (docs/training.md). The test holds 87%,
+    # so a fall from the measured level fails.
     figures = (f"XGBoost PR-AUC {xgb_pr_auc:.4f} is {xgb_pr_auc / truth_pr_auc:.1%} of the ground truth's "
-               f"{truth_pr_auc:.4f}; held at 85% (the aim is 90%)")
-    assert xgb_pr_auc >= 0.85 * truth_pr_auc, figures
+               f"{truth_pr_auc:.4f}; held at 87% (the aim is 90%)")
+    assert xgb_pr_auc >= 0.87 * truth_pr_auc, figures
     print(figures)

@@ -9,7 +9,12 @@ each probability non-decreasing in:
   MORE often (+0.8), so equity is not monotone over its whole range and is not tested there;
 - a nearer auction of an open foreclosure (0-45 days +1.6, 46-90 days +0.7 to booking, 0-45
   days +0.5 to qualification; nothing for the deal itself);
-- more years of unpaid taxes (+0.8 from two years on, gated by 35% equity; flat otherwise).
+- more years of unpaid taxes (+0.8 from two years on, gated by 35% equity; flat otherwise);
+- more distress stacked on a lead (a vacant house, probate, code violations, recent events: each
+  adds to the distress sum, and 2+ types add the stacking term);
+- a longer ownership (-0.8 under two years, +0.45 from twenty).
+These are `MONOTONE_FEATURES`' promises; a path never passes from a missing feature to a present one
+(an absent auction or tax record is missing, not low, and no constraint orders missing values).
 No id or PII enters a score: renaming the ids changes nothing, and a PII field is refused.
 """
 
@@ -80,6 +85,28 @@ def test_more_years_of_unpaid_taxes_never_lower_a_probability(scorer_and_records
     changes = [[pl.lit(True).alias("tax_delinquent"), (pl.col("market_value") * 0.02).alias("tax_amount_owed"),
                 pl.lit(years, pl.Int64).alias("tax_years_delinquent")] for years in range(1, 7)]
     assert_never_lower(probabilities_along(scorer, records, changes), "more years of unpaid taxes")
+
+
+def test_more_distress_never_lowers_a_probability(scorer_and_records):
+    scorer, records = scorer_and_records
+    calm = [pl.lit(False).alias("vacant"), pl.lit(False).alias("in_probate"), pl.lit(0, pl.Int64).alias(
+        "open_code_violations"), pl.lit(0, pl.Int64).alias("distress_events_90d"),
+        pl.lit(0, pl.Int64).alias("distress_events_365d")]
+    steps = [[], [pl.lit(True).alias("vacant")], [pl.lit(True).alias("in_probate")],
+             *[[pl.lit(n, pl.Int64).alias("open_code_violations")] for n in (1, 2, 3)],
+             [pl.lit(2, pl.Int64).alias("distress_events_90d"), pl.lit(2, pl.Int64).alias("distress_events_365d")]]
+    changes, stacked = [], list(calm)
+    for step in steps:  # each change keeps the ones before it
+        names = {e.meta.output_name() for e in step}
+        stacked = [e for e in stacked if e.meta.output_name() not in names] + step
+        changes.append(list(stacked))
+    assert_never_lower(probabilities_along(scorer, records, changes), "more distress")
+
+
+def test_a_longer_ownership_never_lowers_a_probability(scorer_and_records):
+    scorer, records = scorer_and_records
+    changes = [[pl.lit(years, pl.Float64).alias("years_owned")] for years in (0.5, 1.5, 2.5, 5, 10, 19.5, 20.5, 35)]
+    assert_never_lower(probabilities_along(scorer, records, changes), "a longer ownership")
 
 
 def test_ids_change_no_feature_and_no_score(scorer_and_records):

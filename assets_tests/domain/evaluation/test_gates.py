@@ -84,6 +84,35 @@ def test_shuffled_labels_fail_pr_auc_and_lift(good_and_baseline):
     assert f"top-decile lift {lift.value:.2f}" in lift.summary and "needs >= 1.30" in lift.summary
 
 
+def test_a_lift_within_noise_fails_even_above_the_threshold():
+    # 2,000 holdout rows at 5%: a random order puts 10 positives in the top 200 on average; 14 is
+    # a lift of 1.4, which a random order reaches about one time in eight.
+    y = np.zeros(2_000, dtype=int)
+    y[:14], y[200:286] = 1, 1  # 14 of the 100 positives in the top 200 (the rows with the highest score)
+    prob = np.linspace(0.2, 0.0, 2_000)
+    lift = _by_name(ev.evaluate_gates(_scores(prob, y, np.array(["all"] * 2_000, dtype=object)), None, T))[
+        "top_decile_lift"]
+    assert lift.value == pytest.approx(1.4) and not lift.passed
+    chance = metrics.lift_p_value(y, prob)
+    assert 0.05 < chance < 0.25
+    assert f"chance of as many by a random order {chance:.3f}" in lift.summary and "chance < 0.05" in lift.summary
+    y[14:30], y[270:286] = 1, 0  # 30 in the top 200: lift 3.0, far beyond noise
+    assert _by_name(ev.evaluate_gates(_scores(prob, y, np.array(["all"] * 2_000, dtype=object)), None, T))[
+        "top_decile_lift"].passed
+    # A threshold of 1 or less asks for no ranking, so no test of noise either
+    lenient = ev.GateThresholds(min_top_decile_lift=1.0)
+    y[14:30], y[270:286] = 0, 1
+    free = _by_name(ev.evaluate_gates(_scores(prob, y, np.array(["all"] * 2_000, dtype=object)), None, lenient))
+    assert free["top_decile_lift"].passed and "chance" not in free["top_decile_lift"].summary
+
+
+def test_the_lift_p_value_is_the_hypergeometric_tail():
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    prob = np.arange(10, 0, -1) / 10  # the top 10% is row 0, a positive
+    assert metrics.lift_p_value(y, prob) == pytest.approx(0.2)  # 2 positives of 10: P(the top row is one)
+    assert math.isnan(metrics.lift_p_value(np.zeros(10), prob))
+
+
 def test_small_margin_fails_pr_auc_gate(good_and_baseline):
     good, _ = good_and_baseline
     gates = _by_name(ev.evaluate_gates(good, good, T))

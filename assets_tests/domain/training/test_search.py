@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 import pytest
@@ -24,13 +26,18 @@ def _cv(*fold_pr_aucs: float) -> CrossValidation:
     return CrossValidation(fold_pr_aucs=list(fold_pr_aucs), oof=pl.DataFrame())
 
 
-def test_search_space_is_seeded_and_tries_both_imbalance_strategies():
+def test_a_small_search_tries_every_pair_of_depth_leaf_size_and_pace_and_both_imbalance_strategies():
     space = search_space(4)
-    assert space == search_space(4)  # the same seed gives the same points
+    assert space == search_space(4)  # no draw: the same budget gives the same points
     assert len(space) == 8
     assert [c.imbalance for c in space] == ["none", "scale_pos_weight"] * 4
+    points = [(c.max_depth, c.min_child_weight, (c.learning_rate, c.num_rounds)) for c in space[::2]]
+    for i, j in itertools.combinations(range(3), 2):  # any two of the three take all four level pairs
+        assert len({(p[i], p[j]) for p in points}) == 4, points
     assert all(c.learning_rate <= 0.05 and c.max_depth in (3, 4) for c in space)  # the measured plateau
+    assert search_space(1) == space[:2]  # the replay's budget of one is the first point
     assert len(search_space(100)) == 2 * 16  # a budget above the grid tries the whole grid once
+    assert len(set(search_space(100))) == 2 * 16
 
 
 def test_stability_ignores_what_every_candidate_shares_across_folds():

@@ -3,7 +3,10 @@ The figures they read are the holdout metrics of `metrics.py`.
 
 Gates (`evaluate_gates`), in this order; a gate fails when its figure is NaN
     pr_auc_vs_baseline  (candidate - baseline) / baseline holdout PR-AUC >= min_relative_pr_auc_gain
-    top_decile_lift     lift in the top 10% >= min_top_decile_lift
+    top_decile_lift     lift in the top 10% >= min_top_decile_lift and, when that asks for any
+                        lift (> 1), beyond noise: a random order of the holdout puts as many
+                        positives in its top 10% with probability < LIFT_NOISE_P (a shuffled-label
+                        model reaches 1.3 on a small holdout by chance)
     ece_global          ECE <= max_ece
     ece_segments        every segment with >= min_segment_rows rows and a positive has ECE <= max_ece
                         (value = the worst one; passes with value NaN when no segment qualifies,
@@ -31,6 +34,7 @@ from wholesaler_assets.domain.evaluation.metrics import (
     brier,
     coefficient_of_variation,
     lift_at,
+    lift_p_value,
     pr_auc,
     relative_gap,
     segment_ece,
@@ -50,6 +54,7 @@ GATE_NAMES = (PR_AUC_VS_BASELINE, TOP_DECILE_LIFT, ECE_GLOBAL, ECE_SEGMENTS,
 VS_BASELINE_GATES = frozenset({PR_AUC_VS_BASELINE, BRIER_VS_BASELINE})
 NO_BASELINE_MESSAGE = "no baseline to compare"
 TOP_DECILE = 0.1
+LIFT_NOISE_P = 0.05
 
 
 @pydantic_dataclass(frozen=True)
@@ -119,10 +124,14 @@ def _pr_auc_gate(cand_pr: float, base_pr: float, t: GateThresholds) -> GateResul
 
 def _lift_gate(c: HoldoutScores, t: GateThresholds) -> GateResult:
     lift = lift_at(c.y, c.prob, TOP_DECILE)
-    passed = not math.isnan(lift) and lift >= t.min_top_decile_lift
+    chance = lift_p_value(c.y, c.prob, TOP_DECILE)
+    judged = t.min_top_decile_lift > 1  # a threshold of 1 or less asks for no ranking, so no test
+    passed = not math.isnan(lift) and lift >= t.min_top_decile_lift and not (judged and not chance < LIFT_NOISE_P)
     base_rate = float(np.mean(_as_labels(c.y))) if np.asarray(c.y).size else math.nan
+    noise = (f", chance of as many by a random order {chance:.3f}" if judged else "")
+    beyond = f" and chance < {LIFT_NOISE_P}" if judged else ""
     message = (f"top-decile lift {lift:.2f} (top 10% positive rate {_pct(lift * base_rate)} vs "
-               f"{_pct(base_rate)} overall); needs >= {t.min_top_decile_lift:.2f}")
+               f"{_pct(base_rate)} overall{noise}); needs >= {t.min_top_decile_lift:.2f}{beyond}")
     return _gate(TOP_DECILE_LIFT, passed, lift, t.min_top_decile_lift, message)
 
 

@@ -7,6 +7,8 @@ Metrics
                 overall positive rate. The top holds ceil(top_share * n) rows (at least 1);
                 ties are broken stably by index (the earlier row ranks higher), so the figure
                 is deterministic. nan when there is no positive.
+    lift_p_value  the chance that a random order of the same rows puts at least as many
+                positives in that top (hypergeometric tail): how far a lift is from noise.
     brier       scikit-learn `brier_score_loss(y_true, y_proba)` (mean squared error of the
                 probability); nan on empty input.
     roc_auc     scikit-learn `roc_auc_score`; nan unless both classes are present.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from wholesaler_assets.domain.training.calibration import _as_labels, _as_probabilities, expected_calibration_error
@@ -115,6 +118,16 @@ def lift_at(y: np.ndarray, prob: np.ndarray, top_share: float = 0.1) -> float:
     if labels.sum() == 0:
         return math.nan
     return float(labels[top_rows(scores, top_share)].mean() / labels.mean())
+
+
+def lift_p_value(y: np.ndarray, prob: np.ndarray, top_share: float = 0.1) -> float:
+    """P(a random ranking puts at least as many positives in the top `top_share`); nan without positives."""
+    labels, scores = _pair(y, prob)
+    if labels.sum() == 0:
+        return math.nan
+    top = top_rows(scores, top_share)
+    hits = int(labels[top].sum())
+    return float(stats.hypergeom.sf(hits - 1, labels.size, int(labels.sum()), top.size))
 
 
 def brier(y: np.ndarray, prob: np.ndarray) -> float:

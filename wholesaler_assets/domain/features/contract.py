@@ -68,13 +68,20 @@ class FeatureContract:
         return pa.DataFrameSchema(columns, strict=False, coerce=False, name=f"features of {self.dataset}")
 
 
-MONOTONE_FEATURES: dict[str, int] = {"equity_share": 1, "tax_years_delinquent": 1, "days_to_auction": -1}
+MONOTONE_FEATURES: dict[str, int] = {
+    "equity_share": 1, "years_owned": 1, "days_to_auction": -1,
+    **dict.fromkeys(("tax_delinquent", "tax_years_delinquent", "tax_owed_share", "in_foreclosure", "in_probate",
+                     "vacant", "open_code_violations", "distress_signal_count", "distress_events_90d",
+                     "distress_events_365d"), 1)}
 """Directions a conversion probability may take in a feature, all else equal (+1 never lower as it
-grows, -1 never higher), held by the XGBoost models as monotone constraints. More equity, more
-years of unpaid taxes and a nearer auction never make an owner less likely to sell at a discount;
-a model free to learn noise would rank two leads differing only in equity the wrong way round.
-(The synthetic market's owners under water book a little more often than those at 0% equity; the
-constraint gives up that rare bump for a ranking a wholesaler can trust.)"""
+grows, -1 never higher), held by the XGBoost models as monotone constraints. More equity, a longer
+ownership, more distress of any kind (unpaid taxes, an open foreclosure, probate, a vacant house,
+code violations, recent distress events) and a nearer auction never make an owner less likely to
+sell at a discount; a model free to learn noise would rank two leads differing only in one of them
+the wrong way round. The promises also cut the variance a few thousand bookings leave in the
+trees (docs/training.md has the measured gain). (The synthetic market's owners under water book a
+little more often than those at 0% equity; the constraint gives up that rare bump for a ranking a
+wholesaler can trust.)"""
 
 
 def cast_features(table: pl.DataFrame, contract: FeatureContract) -> pl.DataFrame:
