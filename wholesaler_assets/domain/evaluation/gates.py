@@ -126,7 +126,8 @@ def _lift_gate(c: HoldoutScores, t: GateThresholds) -> GateResult:
     lift = lift_at(c.y, c.prob, TOP_DECILE)
     chance = lift_p_value(c.y, c.prob, TOP_DECILE)
     judged = t.min_top_decile_lift > 1  # a threshold of 1 or less asks for no ranking, so no test
-    passed = not math.isnan(lift) and lift >= t.min_top_decile_lift and not (judged and not chance < LIFT_NOISE_P)
+    beyond_noise = not judged or chance < LIFT_NOISE_P  # a NaN chance (no positive) is not beyond noise
+    passed = not math.isnan(lift) and lift >= t.min_top_decile_lift and beyond_noise
     base_rate = float(np.mean(_as_labels(c.y))) if np.asarray(c.y).size else math.nan
     noise = (f", chance of as many by a random order {chance:.3f}" if judged else "")
     beyond = f" and chance < {LIFT_NOISE_P}" if judged else ""
